@@ -1,0 +1,135 @@
+//! The commands a terminal runs (`index`, `articles`, `ask`), as plain functions over the
+//! engine that write to any output: the binary gives them stdout, tests give them a buffer.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use crate::corpus::{Corpus, CorpusError};
+use crate::index::{self, IndexError, Opened, Snapshot, Store};
+use crate::render::{self, Style};
+use crate::search::{self, AskError};
+
+/// Where the corpus and the index are.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub corpus: PathBuf,
+    pub index: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Ask(#[from] AskError),
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// How a command ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// The input was refused (a rejected question).
+    Refused,
+}
+
+/// Opens the index for questions, building or refreshing it first when the corpus changed.
+pub fn open(paths: &Paths) -> Result<Snapshot, IndexError> {
+    let corpus = Corpus::open(&paths.corpus)?;
+    let store = Store::new(&paths.index);
+    let (snapshot, opened) = index::open_or_build(&corpus, &store, true)?;
+    if let Opened::Built(report) = &opened {
+        tracing::info!(
+            "the corpus changed: index refreshed in {:.2} s ({} articles, {} passages, {} failed)",
+            report.seconds,
+            report.articles,
+            report.passages,
+            report.failed.len()
+        );
+        for f in &report.failed {
+            tracing::warn!("not indexed: {}: {}", f.path, f.reason);
+        }
+    }
+    Ok(snapshot)
+}
+
+/// `kiosque index`: builds or refreshes the index and says what it did.
+pub fn index(paths: &Paths, full: bool, json: bool, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
+    let corpus = Corpus::open(&paths.corpus)?;
+    let store = Store::new(&paths.index);
+    let (_, report) = index::refresh(&corpus, &store, full)?;
+    if json {
+        writeln!(out, "{}", render::report_json(&report))?;
+    } else {
+        write!(out, "{}", render::report_text(&report))?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// `kiosque articles`: lists the indexed articles.
+pub fn articles(paths: &Paths, json: bool, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
+    let snapshot = open(paths)?;
+    let articles = &snapshot.catalog.articles;
+    if json {
+        writeln!(out, "{}", render::articles_json(articles))?;
+    } else {
+        write!(out, "{}", render::articles_text(articles))?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// `kiosque ask QUESTION`: answers one question.
+pub fn ask(
+    paths: &Paths,
+    question: &str,
+    top: usize,
+    json: bool,
+    style: Style,
+    out: &mut dyn Write,
+) -> Result<Outcome, ConsoleError> {
+    let snapshot = open(paths)?;
+    match search::ask(&snapshot, question, top) {
+        Ok(answer) if json => writeln!(out, "{}", render::answer_json(&answer))?,
+        Ok(answer) => write!(out, "{}", render::answer_text(&answer, style))?,
+        Err(AskError::Question(e)) => {
+            if json {
+                writeln!(out, "{}", render::error_json(question, &e.to_string()))?;
+            } else {
+                tracing::error!("{e}");
+            }
+            return Ok(Outcome::Refused);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Outcome::Done)
+}
+
+/// `kiosque ask -`: one question per input line, one JSON line per question, in order. A bad
+/// line gets an error line and the next line is read.
+pub fn ask_lines(
+    paths: &Paths,
+    input: &mut dyn BufRead,
+    top: usize,
+    out: &mut dyn Write,
+) -> Result<Outcome, ConsoleError> {
+    let snapshot = open(paths)?;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let question = line.trim_end_matches(['\n', '\r']);
+        let reply = match search::ask(&snapshot, question, top) {
+            Ok(answer) => render::answer_json(&answer),
+            Err(e) => render::error_json(question, &e.to_string()),
+        };
+        writeln!(out, "{reply}")?;
+        out.flush()?;
+    }
+    Ok(Outcome::Done)
+}

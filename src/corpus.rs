@@ -1,0 +1,676 @@
+//! Reading articles: which files of the corpus directory are articles, how their bytes become
+//! text (UTF-8, or Windows-1252 as a fallback), and how a `.txt` or `.md` file becomes an
+//! [`Article`] with a title and metadata. A file that cannot be read is reported, never fatal.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+use crate::text;
+
+/// Files larger than this are refused: no news article is 8 MiB of text.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Extensions read as articles.
+pub const EXTENSIONS: [&str; 2] = ["txt", "md"];
+
+/// A titles longer than this (in characters) is not a title but a sentence.
+const MAX_TITLE_CHARS: usize = 150;
+/// A title taken from the first sentence is cut to about this many characters.
+const DERIVED_TITLE_CHARS: usize = 90;
+
+/// The language an article is analysed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// Reads a `lang:` value such as `fr`, `fr-FR`, `en`, `English`.
+    pub fn parse(value: &str) -> Option<Lang> {
+        let v = value.trim().to_lowercase();
+        let primary = v.split(['-', '_']).next().unwrap_or("");
+        match primary {
+            "fr" | "fra" | "fre" | "french" | "français" | "francais" => Some(Lang::Fr),
+            "en" | "eng" | "english" | "anglais" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// One article, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Article {
+    /// The path relative to the corpus directory without its extension: the file stem for a
+    /// file at the top of the corpus.
+    pub id: String,
+    /// The url from front matter, or the path relative to the corpus' parent.
+    pub source: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub date: Option<String>,
+    pub author: Option<String>,
+    pub lang: Lang,
+    /// The text after the title line or front matter.
+    pub body: String,
+    /// The title was read from the file (a title line or front matter), not derived from the
+    /// first sentence; such a title is not part of the body.
+    pub explicit_title: bool,
+    /// How the bytes were decoded, when not plain UTF-8 (for the build report).
+    pub decoding: Option<&'static str>,
+}
+
+/// A file of the corpus, as listed before reading: enough to notice a change cheaply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    /// Relative to the corpus directory, with `/` separators.
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: u128,
+}
+
+/// A file that was not indexed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What a scan of the corpus directory found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Candidate articles (by extension), sorted by path.
+    pub files: Vec<FileStamp>,
+    /// Files that are not articles by their extension (path relative to the corpus).
+    pub skipped: Vec<String>,
+    /// Entries that cannot be articles (links out of the corpus, unreadable entries).
+    pub failed: Vec<(FileStamp, Failure)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    #[error("corpus directory not found: {0}")]
+    Missing(PathBuf),
+    #[error("corpus is not a directory: {0}")]
+    NotADirectory(PathBuf),
+    #[error("cannot read corpus directory {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The corpus directory and what follows from it.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    root: PathBuf,
+    /// Canonical root, to tell links that leave the corpus.
+    canonical: PathBuf,
+    /// The name sources start with: the corpus directory's own name.
+    prefix: String,
+}
+
+impl Corpus {
+    pub fn open(root: &Path) -> Result<Corpus, CorpusError> {
+        let meta = fs::metadata(root).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => CorpusError::Missing(root.to_path_buf()),
+            _ => CorpusError::Io {
+                path: root.to_path_buf(),
+                source: e,
+            },
+        })?;
+        if !meta.is_dir() {
+            return Err(CorpusError::NotADirectory(root.to_path_buf()));
+        }
+        let canonical = fs::canonicalize(root).map_err(|source| CorpusError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        let prefix = canonical
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "corpus".to_string());
+        Ok(Corpus {
+            root: root.to_path_buf(),
+            canonical,
+            prefix,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn canonical(&self) -> &Path {
+        &self.canonical
+    }
+
+    /// Lists the corpus, recursively, without reading file contents.
+    pub fn list(&self) -> Result<Listing, CorpusError> {
+        let mut listing = Listing::default();
+        self.walk(&self.root.clone(), "", &mut listing, 0)?;
+        listing.files.sort_by(|a, b| a.path.cmp(&b.path));
+        listing.skipped.sort();
+        listing.failed.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+        Ok(listing)
+    }
+
+    fn walk(
+        &self,
+        dir: &Path,
+        rel: &str,
+        listing: &mut Listing,
+        depth: usize,
+    ) -> Result<(), CorpusError> {
+        let entries = fs::read_dir(dir).map_err(|source| CorpusError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!("cannot read an entry of {}: {e}", dir.display());
+                    continue;
+                }
+            };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue; // hidden files: editors' swap files, .gitkeep, .DS_Store
+            }
+            let rel_path = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let path = entry.path();
+            let stamp = |size: u64, mtime_ns: u128| FileStamp {
+                path: rel_path.clone(),
+                size,
+                mtime_ns,
+            };
+            let fail = |listing: &mut Listing, reason: String| {
+                listing.failed.push((
+                    stamp(0, 0),
+                    Failure {
+                        path: rel_path.clone(),
+                        reason,
+                    },
+                ))
+            };
+            // Follow links, but only to places inside the corpus.
+            let is_link = entry.file_type().map(|t| t.is_symlink()).unwrap_or(false);
+            if is_link {
+                match fs::canonicalize(&path) {
+                    Ok(target) if target.starts_with(&self.canonical) => {}
+                    Ok(_) => {
+                        fail(listing, "link leads outside the corpus".to_string());
+                        continue;
+                    }
+                    Err(_) => {
+                        fail(listing, "broken link".to_string());
+                        continue;
+                    }
+                }
+            }
+            let meta = match fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    fail(listing, format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                if depth >= 16 || is_link {
+                    // a link to a directory inside the corpus would list it twice
+                    continue;
+                }
+                self.walk(&path, &rel_path, listing, depth + 1)?;
+                continue;
+            }
+            if !meta.is_file() {
+                continue;
+            }
+            let ext = Path::new(&name)
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            if !EXTENSIONS.contains(&ext.as_str()) {
+                listing.skipped.push(rel_path);
+                continue;
+            }
+            let mtime_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            listing.files.push(stamp(meta.len(), mtime_ns));
+        }
+        Ok(())
+    }
+
+    /// The absolute-or-relative path of a listed file.
+    pub fn path_of(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Reads one listed file: its bytes (for the content hash) and the parsed article.
+    pub fn read(&self, stamp: &FileStamp) -> Result<(Vec<u8>, Article), Failure> {
+        let fail = |reason: String| Failure {
+            path: stamp.path.clone(),
+            reason,
+        };
+        let path = self.path_of(&stamp.path);
+        let meta = fs::metadata(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(fail(format!(
+                "file too large ({} bytes, the limit is {MAX_FILE_BYTES})",
+                meta.len()
+            )));
+        }
+        let bytes = fs::read(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let article = parse_file(&stamp.path, &bytes, &self.prefix).map_err(fail)?;
+        Ok((bytes, article))
+    }
+}
+
+/// Turns a file's bytes into text: UTF-8 (with or without BOM), else Windows-1252. Binary
+/// content is refused. Line ends become `\n`.
+pub fn decode(bytes: &[u8]) -> Result<(String, Option<&'static str>), String> {
+    let (text, decoding) = match std::str::from_utf8(bytes) {
+        Ok(s) => match s.strip_prefix('\u{feff}') {
+            Some(rest) => (rest.to_string(), Some("UTF-8 with BOM")),
+            None => (s.to_string(), None),
+        },
+        Err(_) => {
+            if bytes.contains(&0) {
+                return Err("not text (binary content)".to_string());
+            }
+            (decode_cp1252(bytes), Some("Windows-1252"))
+        }
+    };
+    let controls = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
+        .count();
+    if text.contains('\0') || controls * 20 > text.chars().count().max(1) {
+        return Err("not text (binary content)".to_string());
+    }
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text
+    };
+    Ok((text, decoding))
+}
+
+/// Windows-1252, which is Latin-1 but for 0x80–0x9F.
+fn decode_cp1252(bytes: &[u8]) -> String {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x80..=0x9f => HIGH[(b - 0x80) as usize],
+            _ => b as char,
+        })
+        .collect()
+}
+
+/// Parses one article file. `rel` is its path relative to the corpus, `prefix` the corpus
+/// directory's name (sources are relative to the corpus' parent).
+pub fn parse_file(rel: &str, bytes: &[u8], prefix: &str) -> Result<Article, String> {
+    let (text, decoding) = decode(bytes)?;
+    if text.trim().is_empty() {
+        return Err("empty file".to_string());
+    }
+    let is_md = rel.to_lowercase().ends_with(".md");
+    let id = match rel.rfind('.') {
+        Some(dot) if !rel[dot..].contains('/') => rel[..dot].to_string(),
+        _ => rel.to_string(),
+    };
+    let (meta, body) = if is_md {
+        split_front_matter(&text)
+    } else {
+        (BTreeMap::new(), text.as_str())
+    };
+    let body = if is_md {
+        strip_markdown(body)
+    } else {
+        body.to_string()
+    };
+    let mut explicit_title = false;
+    let mut title = meta.get("title").cloned().filter(|t| !t.is_empty());
+    let mut body = body;
+    if title.is_some() {
+        explicit_title = true;
+    } else if let Some((first, rest)) = first_line(&body) {
+        if reads_as_title(first) || (is_md && md_heading_line(&text, first)) {
+            title = Some(first.trim().to_string());
+            explicit_title = true;
+            body = rest.to_string();
+        }
+    }
+    if body.trim().is_empty() {
+        if explicit_title && title.is_some() {
+            return Err("no text besides the title".to_string());
+        }
+        return Err("empty file".to_string());
+    }
+    let title = match title {
+        Some(t) => text::truncate_chars(&collapse_ws(&t), MAX_TITLE_CHARS),
+        None => derived_title(&body),
+    };
+    let lang = match meta.get("lang").or_else(|| meta.get("language")) {
+        Some(v) => Lang::parse(v).unwrap_or_else(|| {
+            tracing::warn!("{rel}: unknown lang {v:?}, read as French");
+            Lang::Fr
+        }),
+        None => guess_lang(&body),
+    };
+    let url = meta.get("url").cloned().filter(|u| !u.is_empty());
+    let source = url.clone().unwrap_or_else(|| format!("{prefix}/{rel}"));
+    Ok(Article {
+        id,
+        source,
+        title,
+        url,
+        date: meta.get("date").cloned().filter(|v| !v.is_empty()),
+        author: meta.get("author").cloned().filter(|v| !v.is_empty()),
+        lang,
+        body,
+        explicit_title,
+        decoding,
+    })
+}
+
+fn collapse_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first non-empty line and the text after it.
+fn first_line(text: &str) -> Option<(&str, &str)> {
+    let start = text.len() - text.trim_start().len();
+    let rest = &text[start..];
+    if rest.is_empty() {
+        return None;
+    }
+    let end = rest.find('\n').unwrap_or(rest.len());
+    Some((&rest[..end], &rest[end..]))
+}
+
+/// A line reads as a title when it is short, has few words and no final period.
+pub fn reads_as_title(line: &str) -> bool {
+    let line = line.trim();
+    let chars = line.chars().count();
+    let words = line.split_whitespace().count();
+    chars > 0
+        && chars <= MAX_TITLE_CHARS
+        && words <= 25
+        && !line.ends_with(['.', ',', ';', ':'])
+        && line.chars().any(|c| c.is_alphabetic())
+}
+
+/// Whether `line` was a `# heading` in the original markdown (headings lose their `#` when
+/// the markdown is stripped).
+fn md_heading_line(original: &str, line: &str) -> bool {
+    original
+        .lines()
+        .any(|l| l.trim_start().starts_with('#') && l.trim_start_matches('#').trim() == line.trim())
+}
+
+/// A title from the start of the first sentence, cut at a word boundary.
+fn derived_title(body: &str) -> String {
+    let trimmed = body.trim_start();
+    let first = text::sentences(trimmed)
+        .into_iter()
+        .next()
+        .map(|r| &trimmed[r])
+        .unwrap_or(trimmed);
+    let first = collapse_ws(first);
+    let first = first.trim_end_matches(['.', ' ']);
+    text::truncate_words(first, DERIVED_TITLE_CHARS)
+}
+
+/// Front matter between `---` lines at the very top: `key: value` lines. Without a closing
+/// `---` there is no front matter and the whole text is the body.
+fn split_front_matter(text: &str) -> (BTreeMap<String, String>, &str) {
+    let mut meta = BTreeMap::new();
+    let trimmed = text.trim_start_matches(['\n', ' ', '\t']);
+    let Some(after) = trimmed.strip_prefix("---") else {
+        return (meta, text);
+    };
+    let Some(after) = after
+        .strip_prefix('\n')
+        .or_else(|| after.trim_start_matches([' ', '\t']).strip_prefix('\n'))
+    else {
+        return (meta, text);
+    };
+    let mut offset = 0;
+    for line in after.split_inclusive('\n') {
+        let content = line.trim_end();
+        if content == "---" || content == "..." {
+            let body = &after[offset + line.len()..];
+            return (meta, body);
+        }
+        if let Some((key, value)) = content.split_once(':') {
+            let key = key.trim().to_lowercase();
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(value);
+            if !key.is_empty() {
+                meta.insert(key, value.to_string());
+            }
+        }
+        offset += line.len();
+    }
+    tracing::debug!("front matter without a closing ---: read as text");
+    (BTreeMap::new(), text)
+}
+
+/// Markdown to plain text, line by line: heading marks, emphasis, links and images, code
+/// fences and html comments go; the words stay.
+fn strip_markdown(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut in_fence = false;
+    for line in body.lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        let line = if in_fence {
+            line.to_string()
+        } else {
+            let mut l = t.trim_start_matches('#').trim_start().to_string();
+            if t.starts_with('>') {
+                l = t.trim_start_matches('>').trim_start().to_string();
+            }
+            if l.trim_start().starts_with(['-', '*', '+'])
+                && l.trim_start().chars().nth(1) == Some(' ')
+            {
+                l = format!("• {}", l.trim_start()[2..].trim_start());
+            }
+            if l.chars().all(|c| matches!(c, '-' | '*' | '_' | '=' | ' ')) && l.len() >= 3 {
+                l = String::new(); // a rule
+            }
+            strip_inline_markdown(&l)
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn strip_inline_markdown(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        // ![alt](url) and [text](url) keep their text.
+        if c == '!' || c == '[' {
+            let open = if c == '!' { 1 } else { 0 };
+            if rest[open..].starts_with('[') {
+                if let Some(close) = rest[open..].find("](") {
+                    let close = open + close;
+                    if let Some(end) = rest[close..].find(')') {
+                        out.push_str(&rest[open + 1..close]);
+                        rest = &rest[close + end + 1..];
+                        continue;
+                    }
+                }
+            }
+        }
+        if rest.starts_with("**") || rest.starts_with("__") {
+            rest = &rest[2..];
+            continue;
+        }
+        if c == '`' {
+            rest = &rest[1..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// French unless the text reads clearly as English (more English function words than French).
+pub fn guess_lang(body: &str) -> Lang {
+    const EN: [&str; 14] = [
+        "the", "and", "of", "to", "is", "in", "that", "with", "for", "was", "were", "which", "this",
+        "from",
+    ];
+    const FR: [&str; 14] = [
+        "le", "la", "les", "des", "et", "est", "une", "du", "dans", "que", "pour", "sur", "qui",
+        "au",
+    ];
+    let (mut en, mut fr) = (0usize, 0usize);
+    for word in body
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .take(2000)
+    {
+        let w = word.to_lowercase();
+        en += EN.contains(&w.as_str()) as usize;
+        fr += FR.contains(&w.as_str()) as usize;
+    }
+    if en > fr * 2 && en >= 5 {
+        Lang::En
+    } else {
+        Lang::Fr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn txt_title_line_is_the_title() {
+        let a = parse_file("a.txt", b"\nMali : un titre\nLe corps du texte.", "corpus").unwrap();
+        assert_eq!(a.title, "Mali : un titre");
+        assert!(a.explicit_title);
+        assert_eq!(a.body.trim(), "Le corps du texte.");
+        assert_eq!(a.id, "a");
+        assert_eq!(a.source, "corpus/a.txt");
+        assert_eq!(a.lang, Lang::Fr);
+    }
+
+    #[test]
+    fn txt_sentence_first_line_gives_a_derived_title() {
+        let text = "Une délégation militaire malienne dirigée par le Chef d’état-major général des armées, le Général de division Oumar Diarra, a débuté une visite stratégique à Nouakchott. Suite.";
+        let a = parse_file("b.txt", text.as_bytes(), "corpus").unwrap();
+        assert!(!a.explicit_title);
+        assert!(a.title.starts_with("Une délégation militaire malienne"));
+        assert!(a.title.ends_with('…'), "{}", a.title);
+        assert!(a.title.chars().count() <= DERIVED_TITLE_CHARS + 1);
+        assert_eq!(a.body, text, "the first sentence stays in the body");
+    }
+
+    #[test]
+    fn md_front_matter() {
+        let text = "---\ntitle: \"Un titre\"\nurl: https://example.org/a\ndate: 2024-05-09\nauthor: A. B.\nlang: en\n---\n# Heading\n\nThe **body** with a [link](https://x.y).\n";
+        let a = parse_file("sub/c.md", text.as_bytes(), "corpus").unwrap();
+        assert_eq!(a.id, "sub/c");
+        assert_eq!(a.title, "Un titre");
+        assert_eq!(a.url.as_deref(), Some("https://example.org/a"));
+        assert_eq!(a.source, "https://example.org/a");
+        assert_eq!(a.date.as_deref(), Some("2024-05-09"));
+        assert_eq!(a.author.as_deref(), Some("A. B."));
+        assert_eq!(a.lang, Lang::En);
+        assert!(a.body.contains("The body with a link."), "{}", a.body);
+        assert!(a.body.contains("Heading"));
+    }
+
+    #[test]
+    fn md_heading_is_the_title_without_front_matter() {
+        let a = parse_file("d.md", "# Le titre.\n\nDu texte ici.".as_bytes(), "c").unwrap();
+        assert_eq!(a.title, "Le titre.");
+        assert_eq!(a.body.trim(), "Du texte ici.");
+    }
+
+    #[test]
+    fn unclosed_front_matter_is_text() {
+        let a = parse_file("e.md", b"---\ntitle: x\nDu texte sans fin.", "c").unwrap();
+        assert!(a.body.contains("Du texte sans fin."));
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_a_reason() {
+        assert_eq!(parse_file("e.txt", b"", "c").unwrap_err(), "empty file");
+        assert_eq!(parse_file("e.txt", b" \n\t\n", "c").unwrap_err(), "empty file");
+        assert!(parse_file("e.txt", b"\x7fELF\x00\x01\x02", "c")
+            .unwrap_err()
+            .contains("not text"));
+        assert!(parse_file("e.txt", &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06], "c")
+            .unwrap_err()
+            .contains("not text"));
+        assert_eq!(
+            parse_file("e.md", b"---\ntitle: t\n---\n", "c").unwrap_err(),
+            "no text besides the title"
+        );
+    }
+
+    #[test]
+    fn windows_1252_and_crlf_are_decoded() {
+        let bytes = b"Titre\r\nLa s\xe9curit\xe9 \x96 l\x92arm\xe9e.\r\n";
+        let a = parse_file("w.txt", bytes, "c").unwrap();
+        assert_eq!(a.body.trim(), "La sécurité – l’armée.");
+        assert_eq!(a.decoding, Some("Windows-1252"));
+        let bom = parse_file("b.txt", "\u{feff}Titre\nTexte.".as_bytes(), "c").unwrap();
+        assert_eq!(bom.title, "Titre");
+        assert_eq!(bom.decoding, Some("UTF-8 with BOM"));
+    }
+
+    #[test]
+    fn english_is_guessed() {
+        assert_eq!(
+            guess_lang("The minister said that the border was closed and the army of the north was sent to the region."),
+            Lang::En
+        );
+        assert_eq!(
+            guess_lang("Le ministre a dit que la frontière est fermée."),
+            Lang::Fr
+        );
+    }
+}

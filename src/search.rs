@@ -1,0 +1,563 @@
+//! Questions to answers: a question is checked and analysed as plain words (never query
+//! syntax), tantivy's BM25 gathers candidate passages, and a second pass over the
+//! candidates' term positions prefers the passage that covers the question's rarer words,
+//! close together, and holds the kind of fact the question asks for (a person, a date, a
+//! number, a place). A question the best passage does not cover gets no answer rather than
+//! noise. Each hit comes with its matched words and its best sentence marked.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::postings::Postings;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, DocId, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
+
+use crate::analyzer;
+use crate::corpus::Lang;
+use crate::cues::{self, Asks, Cues};
+use crate::index::{Snapshot, ENGLISH_FLAG};
+use crate::text;
+
+/// Longest question accepted, in characters.
+pub const MAX_QUESTION_CHARS: usize = 1000;
+/// Most hits one answer may carry.
+pub const MAX_TOP: usize = 10;
+/// Candidates re-ranked per question.
+const CANDIDATES: usize = 30;
+/// A passage answers when it covers at least this share of the question's weight.
+const MIN_COVERAGE: f32 = 0.5;
+/// ... and this share when the question asks for a date or a number the passage lacks.
+const MIN_COVERAGE_WITHOUT_CUE: f32 = 0.8;
+/// Words of the title count this much towards coverage (the title sits on every passage).
+const TITLE_SHARE: f32 = 0.5;
+/// Words that only name the kind of answer ("date", "longueur") weigh this much.
+const FOCUS_WEIGHT: f32 = 0.3;
+/// Matched words closer than this (in word positions) count as one stretch of text.
+const WINDOW: u32 = 12;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuestionError {
+    #[error("the question is empty")]
+    Empty,
+    #[error("the question is too long ({0} characters, at most {MAX_QUESTION_CHARS})")]
+    TooLong(usize),
+    #[error("the question is made of control characters only")]
+    ControlOnly,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AskError {
+    #[error(transparent)]
+    Question(#[from] QuestionError),
+    #[error("search failed: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// Checks a question and returns it cleaned: control characters become spaces, invisible
+/// format characters go, white space is collapsed.
+pub fn clean_question(raw: &str) -> Result<String, QuestionError> {
+    let chars = raw.trim().chars().count();
+    if chars > MAX_QUESTION_CHARS {
+        return Err(QuestionError::TooLong(chars));
+    }
+    let mut had_control = false;
+    let cleaned: String = raw
+        .chars()
+        .filter_map(|c| {
+            if c.is_control() {
+                had_control |= !c.is_whitespace();
+                Some(' ')
+            } else if matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                None
+            } else {
+                Some(c)
+            }
+        })
+        .collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    if cleaned.is_empty() {
+        return Err(if had_control {
+            QuestionError::ControlOnly
+        } else {
+            QuestionError::Empty
+        });
+    }
+    Ok(cleaned)
+}
+
+/// One passage that answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub article: String,
+    pub title: String,
+    pub source: String,
+    pub paragraph: u64,
+    pub passage: String,
+    /// The passage as Markdown: matched words in `**bold**`, the best sentence in `__…__`.
+    pub highlight: String,
+    /// The sentence that best answers, when the passage has more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    pub score: f32,
+    /// Byte ranges of the matched words in `passage`.
+    #[serde(skip)]
+    pub marks: Vec<Range<usize>>,
+    /// Byte range of `answer` in `passage`.
+    #[serde(skip)]
+    pub answer_span: Option<Range<usize>>,
+}
+
+/// The answer to one question.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub question: String,
+    pub answered: bool,
+    pub hits: Vec<Hit>,
+    /// What the question asks for.
+    pub asks: Asks,
+    /// When not answered: titles of the articles that came closest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub closest: Vec<String>,
+    pub took_ms: f64,
+}
+
+/// A question's words in one language, with their weights.
+struct Terms {
+    lang: Lang,
+    text: Vec<Term>,
+    title: Vec<Term>,
+    /// The analysed word, for highlighting.
+    words: Vec<String>,
+    weights: Vec<f32>,
+    /// Whether the word only names the kind of answer wanted.
+    focus: Vec<bool>,
+    total: f32,
+}
+
+fn idf(df: u64, n: u64) -> f32 {
+    // A word no passage has weighs like the rarest word there is.
+    let df = df.max(1) as f32;
+    let n = n.max(1) as f32;
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
+}
+
+fn question_terms(
+    snapshot: &Snapshot,
+    searcher: &Searcher,
+    question: &str,
+    lang: Lang,
+) -> tantivy::Result<Terms> {
+    let mut analyzer = analyzer::for_lang(lang);
+    let fields = &snapshot.fields;
+    let n = searcher.num_docs();
+    let mut t = Terms {
+        lang,
+        text: vec![],
+        title: vec![],
+        words: vec![],
+        weights: vec![],
+        focus: vec![],
+        total: 0.0,
+    };
+    for w in analyzer::words(&mut analyzer, question) {
+        if t.words.contains(&w.term) {
+            continue;
+        }
+        let text_term = Term::from_field_text(fields.text(lang), &w.term);
+        let focus = cues::is_focus_word(&cues::fold(&question[w.start..w.end]));
+        let mut weight = idf(searcher.doc_freq(&text_term)?, n);
+        if focus {
+            weight *= FOCUS_WEIGHT;
+        }
+        t.focus.push(focus);
+        t.title
+            .push(Term::from_field_text(fields.title_terms(lang), &w.term));
+        t.text.push(text_term);
+        t.words.push(w.term);
+        t.total += weight;
+        t.weights.push(weight);
+    }
+    Ok(t)
+}
+
+/// A candidate passage and what the second pass learnt of it.
+struct Candidate {
+    address: DocAddress,
+    bm25: f32,
+    coverage: f32,
+    proximity: f32,
+    cues: Cues,
+    score: f32,
+}
+
+/// Answers a question with at most `top` hits.
+pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, AskError> {
+    let started = Instant::now();
+    let question = clean_question(question)?;
+    let top = top.clamp(1, MAX_TOP);
+    let asks = cues::asks(&question);
+    let searcher = snapshot.reader.searcher();
+    let mut langs = vec![question_terms(snapshot, &searcher, &question, Lang::Fr)?];
+    if snapshot.catalog.has_english() {
+        langs.push(question_terms(snapshot, &searcher, &question, Lang::En)?);
+    }
+    langs.retain(|t| !t.text.is_empty());
+    let mut answer = Answer {
+        question: question.clone(),
+        answered: false,
+        hits: vec![],
+        asks,
+        closest: vec![],
+        took_ms: 0.0,
+    };
+    if langs.is_empty() {
+        answer.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        return Ok(answer);
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for t in &langs {
+        for i in 0..t.text.len() {
+            let boost = if t.focus[i] { FOCUS_WEIGHT } else { 1.0 };
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(t.text[i].clone(), IndexRecordOption::WithFreqs)),
+                    boost,
+                )),
+            ));
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(t.title[i].clone(), IndexRecordOption::WithFreqs)),
+                    boost * 0.4,
+                )),
+            ));
+        }
+    }
+    let query = BooleanQuery::new(clauses);
+    let top_docs = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+    let mut candidates = rerank(&searcher, &langs, &top_docs, asks)?;
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.bm25.total_cmp(&a.bm25)));
+
+    let Some(best) = candidates.first() else {
+        answer.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        return Ok(answer);
+    };
+    let needs_cue = matches!(asks, Asks::Date | Asks::Number);
+    let bar = |c: &Candidate| {
+        if needs_cue && !c.cues.has(asks) {
+            MIN_COVERAGE_WITHOUT_CUE
+        } else {
+            MIN_COVERAGE
+        }
+    };
+    answer.answered = best.coverage >= bar(best);
+    if answer.answered {
+        let best_score = best.score;
+        let chosen: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|c| c.coverage >= bar(c) * 0.8 && c.score >= best_score * 0.2)
+            .take(top)
+            .collect();
+        for c in chosen {
+            answer.hits.push(hit(snapshot, &searcher, &langs, c, asks)?);
+        }
+    } else {
+        for c in candidates.iter().filter(|c| c.coverage > 0.0) {
+            let doc: TantivyDocument = searcher.doc(c.address)?;
+            let title = field_str(&doc, snapshot.fields.title);
+            if !answer.closest.contains(&title) {
+                answer.closest.push(title);
+            }
+            if answer.closest.len() == 3 {
+                break;
+            }
+        }
+    }
+    answer.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(answer)
+}
+
+/// Reads the candidates' term positions from the index and scores them.
+fn rerank(
+    searcher: &Searcher,
+    langs: &[Terms],
+    top_docs: &[(f32, DocAddress)],
+    asks: Asks,
+) -> tantivy::Result<Vec<Candidate>> {
+    let mut by_segment: HashMap<u32, Vec<(DocId, f32)>> = HashMap::new();
+    for (score, addr) in top_docs {
+        by_segment
+            .entry(addr.segment_ord)
+            .or_default()
+            .push((addr.doc_id, *score));
+    }
+    let mut out = Vec::with_capacity(top_docs.len());
+    let mut positions = Vec::new();
+    for (segment_ord, mut docs) in by_segment {
+        docs.sort_by_key(|d| d.0);
+        let segment = searcher.segment_reader(segment_ord);
+        let flags = segment.fast_fields().u64("flags")?;
+        // Per language, per word: the postings of the passage text and of the title.
+        let mut postings = Vec::with_capacity(langs.len());
+        for t in langs {
+            let text_index = segment.inverted_index(t.text[0].field())?;
+            let title_index = segment.inverted_index(t.title[0].field())?;
+            let mut per_word = Vec::with_capacity(t.text.len());
+            for i in 0..t.text.len() {
+                per_word.push((
+                    text_index
+                        .read_postings(&t.text[i], IndexRecordOption::WithFreqsAndPositions)?,
+                    title_index.read_postings(&t.title[i], IndexRecordOption::Basic)?,
+                ));
+            }
+            postings.push(per_word);
+        }
+        for (doc, bm25) in docs {
+            let doc_flags = flags.first(doc).unwrap_or(0);
+            let lang = if doc_flags & ENGLISH_FLAG != 0 {
+                Lang::En
+            } else {
+                Lang::Fr
+            };
+            let Some(li) = langs.iter().position(|t| t.lang == lang) else {
+                continue;
+            };
+            let t = &langs[li];
+            let mut matched = 0.0;
+            let mut spots: Vec<(u32, usize)> = Vec::new();
+            for (i, (text_p, title_p)) in postings[li].iter_mut().enumerate() {
+                let mut in_text = false;
+                if let Some(p) = text_p.as_mut() {
+                    if seek_to(p, doc) {
+                        p.positions(&mut positions);
+                        spots.extend(positions.iter().map(|&pos| (pos, i)));
+                        in_text = true;
+                    }
+                }
+                let in_title = title_p.as_mut().is_some_and(|p| seek_to(p, doc));
+                if in_text {
+                    matched += t.weights[i];
+                } else if in_title {
+                    matched += t.weights[i] * TITLE_SHARE;
+                }
+            }
+            let coverage = (matched / t.total).min(1.0);
+            let proximity = cluster_weight(&mut spots, &t.weights) / t.total;
+            let cues = Cues(doc_flags);
+            let cue_factor = match asks {
+                Asks::Other => 1.0,
+                _ if cues.has(asks) => 1.3,
+                _ => 0.8,
+            };
+            let score =
+                bm25 * (0.25 + coverage).powi(2) * (0.6 + proximity) * cue_factor;
+            out.push(Candidate {
+                address: DocAddress::new(segment_ord, doc),
+                bm25,
+                coverage,
+                proximity,
+                cues,
+                score,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Moves postings to `doc` (docs are visited in increasing order); whether `doc` is there.
+fn seek_to<P: DocSet>(postings: &mut P, doc: DocId) -> bool {
+    let at = postings.doc();
+    if at == TERMINATED || at > doc {
+        return false;
+    }
+    postings.seek(doc) == doc
+}
+
+/// The largest weight of distinct words found within one window of positions.
+fn cluster_weight(spots: &mut [(u32, usize)], weights: &[f32]) -> f32 {
+    spots.sort_unstable();
+    let mut best = 0.0f32;
+    let mut count = vec![0u32; weights.len()];
+    let mut sum = 0.0f32;
+    let mut lo = 0;
+    for hi in 0..spots.len() {
+        let (pos, w) = spots[hi];
+        if count[w] == 0 {
+            sum += weights[w];
+        }
+        count[w] += 1;
+        while spots[lo].0 + WINDOW < pos {
+            let lw = spots[lo].1;
+            count[lw] -= 1;
+            if count[lw] == 0 {
+                sum -= weights[lw];
+            }
+            lo += 1;
+        }
+        best = best.max(sum);
+    }
+    best
+}
+
+fn field_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Loads a hit's stored fields and marks its words and best sentence.
+fn hit(
+    snapshot: &Snapshot,
+    searcher: &Searcher,
+    langs: &[Terms],
+    c: &Candidate,
+    asks: Asks,
+) -> tantivy::Result<Hit> {
+    let f = &snapshot.fields;
+    let doc: TantivyDocument = searcher.doc(c.address)?;
+    let passage = field_str(&doc, f.passage);
+    let lang = if c.cues.0 & ENGLISH_FLAG != 0 {
+        Lang::En
+    } else {
+        Lang::Fr
+    };
+    let (marks, answer_span) = match langs.iter().find(|t| t.lang == lang) {
+        Some(t) => mark(&passage, t, asks),
+        None => (vec![], None),
+    };
+    Ok(Hit {
+        article: field_str(&doc, f.article),
+        title: field_str(&doc, f.title),
+        source: field_str(&doc, f.source),
+        paragraph: doc
+            .get_first(f.paragraph)
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0),
+        highlight: markdown(&passage, &marks, answer_span.clone()),
+        answer: answer_span.clone().map(|r| passage[r].to_string()),
+        passage,
+        score: (c.score * 1000.0).round() / 1000.0,
+        marks,
+        answer_span,
+    })
+}
+
+/// The matched words of a passage and its best sentence: the one holding the most question
+/// weight, with a bonus when it holds what the question asks for.
+fn mark(passage: &str, t: &Terms, asks: Asks) -> (Vec<Range<usize>>, Option<Range<usize>>) {
+    let mut analyzer = analyzer::for_lang(t.lang);
+    let index: HashMap<&str, usize> = t
+        .words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.as_str(), i))
+        .collect();
+    // each matched word: its bytes and which question word it is
+    let marked: Vec<(Range<usize>, usize)> = analyzer::words(&mut analyzer, passage)
+        .into_iter()
+        .filter_map(|w| index.get(w.term.as_str()).map(|&i| (w.start..w.end, i)))
+        .collect();
+    let sentences = text::sentences(passage);
+    let mut best: Option<(f32, Range<usize>)> = None;
+    if sentences.len() > 1 {
+        let max_weight = t.weights.iter().copied().fold(0.0, f32::max);
+        for s in &sentences {
+            let mut seen = vec![false; t.words.len()];
+            let mut score = 0.0;
+            for (r, i) in &marked {
+                if r.start >= s.start && r.end <= s.end && !seen[*i] {
+                    seen[*i] = true;
+                    score += t.weights[*i];
+                }
+            }
+            if score > 0.0 && asks != Asks::Other && cues::cues(&passage[s.clone()]).has(asks) {
+                score += 0.6 * max_weight;
+            }
+            if score > 0.0 && best.as_ref().is_none_or(|(b, _)| score > *b) {
+                best = Some((score, s.clone()));
+            }
+        }
+    }
+    (
+        marked.into_iter().map(|(r, _)| r).collect(),
+        best.map(|(_, r)| r),
+    )
+}
+
+/// Escapes Markdown's special characters in corpus text.
+pub fn escape_markdown(s: &str, out: &mut String) {
+    for c in s.chars() {
+        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// The passage as Markdown: `**word**` for matches, `__sentence__` for the best sentence.
+fn markdown(text: &str, marks: &[Range<usize>], answer: Option<Range<usize>>) -> String {
+    // (position, order at that position, marker): closings before openings.
+    let mut events: Vec<(usize, u8, &str)> = Vec::with_capacity(marks.len() * 2 + 2);
+    for m in marks {
+        events.push((m.start, 3, "**"));
+        events.push((m.end, 0, "**"));
+    }
+    if let Some(a) = answer {
+        events.push((a.start, 2, "__"));
+        events.push((a.end, 1, "__"));
+    }
+    events.sort();
+    let mut out = String::with_capacity(text.len() + events.len() * 2 + 16);
+    let mut at = 0;
+    for (pos, _, marker) in events {
+        escape_markdown(&text[at..pos], &mut out);
+        out.push_str(marker);
+        at = pos;
+    }
+    escape_markdown(&text[at..], &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_are_checked() {
+        assert_eq!(clean_question(""), Err(QuestionError::Empty));
+        assert_eq!(clean_question("  \n\t "), Err(QuestionError::Empty));
+        assert_eq!(clean_question("\u{1}\u{2}\u{7f}"), Err(QuestionError::ControlOnly));
+        assert_eq!(
+            clean_question(&"a".repeat(1001)),
+            Err(QuestionError::TooLong(1001))
+        );
+        assert!(clean_question(&"é".repeat(1000)).is_ok());
+        assert_eq!(
+            clean_question(" Qui\u{0}  est\u{200b}-il ?\n").unwrap(),
+            "Qui est-il ?"
+        );
+    }
+
+    #[test]
+    fn markdown_marks_words_and_sentence() {
+        let text = "Le *Mali* avance. La frontière_nord est longue.";
+        let marks = vec![18..29];
+        let md = markdown(text, &marks, Some(18..47));
+        assert_eq!(md, "Le \\*Mali\\* avance. __**La frontière**\\_nord est longue.__");
+    }
+
+    #[test]
+    fn clusters_weigh_words_close_together() {
+        let weights = [1.0, 2.0, 4.0];
+        let mut spots = vec![(0, 0), (3, 1), (40, 2), (45, 1)];
+        assert_eq!(cluster_weight(&mut spots, &weights), 6.0);
+        let mut none: Vec<(u32, usize)> = vec![];
+        assert_eq!(cluster_weight(&mut none, &weights), 0.0);
+    }
+}
