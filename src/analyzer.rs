@@ -3,9 +3,12 @@
 //! searching, so both meet on the same terms. Tantivy keeps analyzers by name outside the
 //! index files: [`register`] must run on every `Index` that is created or opened.
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer, TokenStream,
+    StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 use tantivy::Index;
 
@@ -25,7 +28,8 @@ const FRENCH_EXTRA: &[&str] = &[
     "plus", "aussi", "alors", "ainsi", "tout", "tous", "toute", "toutes", "fait", "faire", "peut",
     "entre", "selon", "depuis", "chez", "vers", "sous", "après", "avant", "comme", "quelque",
     "quelques", "autre", "autres", "bien", "encore", "déjà", "toujours", "là", "cela", "ceci",
-    "y", "voici", "voilà", "sont", "était", "étaient",
+    "y", "voici", "voilà", "sont", "était", "étaient", "elles", "chacun", "chacune", "rien",
+    "aucun", "aucune", "tel", "telle", "tels", "telles", "lors", "afin",
     // the same typed without accents, as people do in chat
     "ete", "etre", "ou", "tres", "apres", "deja", "la", "ca", "meme", "etait", "etaient",
 ];
@@ -69,14 +73,157 @@ fn tantivy_french_stop_words() -> Vec<String> {
     .collect()
 }
 
+/// Demonyms and the place they name, so that "l’armée malienne" and "le Mali" meet. News
+/// text says either, and a question may say the other. Each stem takes its French endings
+/// (-ien: -ien, -ienne, -iens, -iennes; -ais, -ain, -ois likewise).
+const FRENCH_DEMONYMS: &[(&str, &str)] = &[
+    ("malien", "mali"), ("mauritanien", "mauritanie"), ("nigérien", "niger"),
+    ("algérien", "algérie"), ("tunisien", "tunisie"), ("libyen", "libye"),
+    ("tchadien", "tchad"), ("guinéen", "guinée"), ("ivoirien", "ivoire"),
+    ("égyptien", "égypte"), ("ukrainien", "ukraine"), ("italien", "italie"),
+    ("iranien", "iran"), ("israélien", "israël"), ("palestinien", "palestine"),
+    ("syrien", "syrie"), ("irakien", "irak"), ("ghanéen", "ghana"), ("gambien", "gambie"),
+    ("sahélien", "sahel"), ("européen", "europe"), ("nigérian", "nigeria"),
+    ("sénégalais", "sénégal"), ("français", "france"), ("camerounais", "cameroun"),
+    ("soudanais", "soudan"), ("libanais", "liban"), ("togolais", "togo"),
+    ("marocain", "maroc"), ("africain", "afrique"), ("américain", "amérique"),
+    ("chinois", "chine"), ("béninois", "bénin"), ("bamakois", "bamako"),
+    ("burkinabè", "burkina"), ("burkinabé", "burkina"), ("burkinabe", "burkina"),
+    ("russe", "russie"), ("allemand", "allemagne"), ("espagnol", "espagne"),
+    ("turc", "turquie"), ("turque", "turquie"),
+];
+const ENGLISH_DEMONYMS: &[(&str, &str)] = &[
+    ("malian", "mali"), ("mauritanian", "mauritania"), ("nigerien", "niger"),
+    ("algerian", "algeria"), ("tunisian", "tunisia"), ("libyan", "libya"), ("chadian", "chad"),
+    ("senegalese", "senegal"), ("moroccan", "morocco"), ("sahelian", "sahel"),
+    ("african", "africa"), ("european", "europe"), ("french", "france"), ("russian", "russia"),
+    ("burkinabe", "burkina"), ("egyptian", "egypt"), ("ukrainian", "ukraine"),
+    ("nigerian", "nigeria"), ("chinese", "china"), ("american", "america"),
+];
+
+fn demonyms(table: &[(&str, &str)], french: bool) -> Arc<HashMap<String, String>> {
+    let mut map = HashMap::new();
+    for (stem, place) in table {
+        let forms: Vec<String> = if !french {
+            vec![stem.to_string(), format!("{stem}s")]
+        } else if stem.ends_with("ien") || stem.ends_with("éen") {
+            vec![stem.to_string(), format!("{stem}ne"), format!("{stem}s"), format!("{stem}nes")]
+        } else if stem.ends_with('s') {
+            vec![stem.to_string(), format!("{stem}e"), format!("{stem}es")]
+        } else if stem.ends_with('e') || stem.ends_with('è') || stem.ends_with('é') {
+            vec![stem.to_string(), format!("{stem}s")]
+        } else {
+            vec![stem.to_string(), format!("{stem}e"), format!("{stem}s"), format!("{stem}es")]
+        };
+        for form in forms {
+            map.insert(form, place.to_string());
+        }
+    }
+    Arc::new(map)
+}
+
+/// Replaces a word by another when a table says so (demonyms by their place).
+#[derive(Clone)]
+pub struct Rewrite {
+    map: Arc<HashMap<String, String>>,
+}
+
+impl Rewrite {
+    fn french() -> Rewrite {
+        static MAP: OnceLock<Arc<HashMap<String, String>>> = OnceLock::new();
+        Rewrite {
+            map: MAP.get_or_init(|| demonyms(FRENCH_DEMONYMS, true)).clone(),
+        }
+    }
+
+    fn english() -> Rewrite {
+        static MAP: OnceLock<Arc<HashMap<String, String>>> = OnceLock::new();
+        Rewrite {
+            map: MAP.get_or_init(|| demonyms(ENGLISH_DEMONYMS, false)).clone(),
+        }
+    }
+}
+
+impl TokenFilter for Rewrite {
+    type Tokenizer<T: Tokenizer> = RewriteFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> RewriteFilter<T> {
+        RewriteFilter {
+            map: self.map,
+            inner,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RewriteFilter<T> {
+    map: Arc<HashMap<String, String>>,
+    inner: T,
+}
+
+impl<T: Tokenizer> Tokenizer for RewriteFilter<T> {
+    type TokenStream<'a> = RewriteStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        RewriteStream {
+            map: &self.map,
+            tail: self.inner.token_stream(text),
+        }
+    }
+}
+
+pub struct RewriteStream<'a, S> {
+    map: &'a HashMap<String, String>,
+    tail: S,
+}
+
+impl<S: TokenStream> TokenStream for RewriteStream<'_, S> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        if let Some(to) = self.map.get(&self.tail.token().text) {
+            let token = self.tail.token_mut();
+            token.text.clear();
+            token.text.push_str(to);
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+/// French stop words, built once.
+fn french_stop_filter() -> StopWordFilter {
+    static FILTER: OnceLock<StopWordFilter> = OnceLock::new();
+    FILTER
+        .get_or_init(|| StopWordFilter::remove(french_stop_words()))
+        .clone()
+}
+
+/// English stop words, built once.
+fn english_stop_filter() -> StopWordFilter {
+    static FILTER: OnceLock<StopWordFilter> = OnceLock::new();
+    FILTER
+        .get_or_init(|| StopWordFilter::remove(ENGLISH_WORDS.iter().map(|w| w.to_string())))
+        .clone()
+}
+
 /// The French analyzer: words split at anything not a letter or digit (so "l’armée" gives
-/// "l" and "armée"), lower-cased, elided articles and stop words dropped, accents folded,
-/// then Snowball's French stemmer.
+/// "l" and "armée"), lower-cased, elided articles and stop words dropped, demonyms turned
+/// into their place, accents folded, then Snowball's French stemmer.
 pub fn french() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(StopWordFilter::remove(french_stop_words()))
+        .filter(french_stop_filter())
+        .filter(Rewrite::french())
         .filter(AsciiFoldingFilter)
         .filter(Stemmer::new(Language::French))
         .build()
@@ -87,9 +234,8 @@ pub fn english() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(StopWordFilter::remove(
-            ENGLISH_WORDS.iter().map(|w| w.to_string()),
-        ))
+        .filter(english_stop_filter())
+        .filter(Rewrite::english())
         .filter(AsciiFoldingFilter)
         .filter(Stemmer::new(Language::English))
         .build()
@@ -168,6 +314,9 @@ mod tests {
         assert_eq!(terms(&mut fr, "frontières"), terms(&mut fr, "frontière"));
         assert_eq!(terms(&mut fr, "malienne"), terms(&mut fr, "malien"));
         assert_eq!(terms(&mut fr, "délégations"), terms(&mut fr, "délégation"));
+        assert_eq!(terms(&mut fr, "maliennes"), terms(&mut fr, "Mali"));
+        assert_eq!(terms(&mut fr, "sénégalaise"), terms(&mut fr, "Sénégal"));
+        assert_eq!(terms(&mut fr, "Burkinabè"), terms(&mut fr, "burkina"));
         let mut en = english();
         assert_eq!(terms(&mut en, "borders"), terms(&mut en, "border"));
         assert!(terms(&mut en, "the of and").is_empty());

@@ -26,7 +26,7 @@ use crate::passage;
 
 /// Bumped whenever the schema, the analyzers or the passage rules change: an index of another
 /// version is rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const CATALOG: &str = "catalog.json";
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "build.lock";

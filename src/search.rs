@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::postings::Postings;
+use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
@@ -31,9 +31,9 @@ const CANDIDATES: usize = 30;
 /// A passage answers when it covers at least this share of the question's weight.
 const MIN_COVERAGE: f32 = 0.5;
 /// ... and this share when the question asks for a date or a number the passage lacks.
-const MIN_COVERAGE_WITHOUT_CUE: f32 = 0.8;
-/// Words of the title count this much towards coverage (the title sits on every passage).
-const TITLE_SHARE: f32 = 0.5;
+const MIN_COVERAGE_WITHOUT_CUE: f32 = 0.95;
+/// Words of the title count this much towards coverage: the title is every passage's context.
+const TITLE_SHARE: f32 = 0.8;
 /// Words that only name the kind of answer ("date", "longueur") weigh this much.
 const FOCUS_WEIGHT: f32 = 0.3;
 /// Matched words closer than this (in word positions) count as one stretch of text.
@@ -119,6 +119,9 @@ pub struct Answer {
     pub hits: Vec<Hit>,
     /// What the question asks for.
     pub asks: Asks,
+    /// How well the best passage covers the question, 0 to 1: its share of the question's
+    /// weighted words, and how close together they stand.
+    pub confidence: f32,
     /// When not answered: titles of the articles that came closest.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub closest: Vec<String>,
@@ -130,8 +133,13 @@ struct Terms {
     lang: Lang,
     text: Vec<Term>,
     title: Vec<Term>,
+    /// Index words that share the word's first letters ("gouvernemental" for "gouvern"):
+    /// derived words the stemmer keeps apart.
+    relatives: Vec<Vec<Term>>,
     /// The analysed word, for highlighting.
     words: Vec<String>,
+    /// The word's place in the question.
+    places: Vec<usize>,
     weights: Vec<f32>,
     /// Whether the word only names the kind of answer wanted.
     focus: Vec<bool>,
@@ -143,6 +151,90 @@ fn idf(df: u64, n: u64) -> f32 {
     let df = df.max(1) as f32;
     let n = n.max(1) as f32;
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln().max(0.05)
+}
+
+/// How much a verb no passage has counts, against a noun no passage has.
+const UNKNOWN_VERB_WEIGHT: f32 = 0.3;
+
+/// Whether a French word has a verb's ending: an infinitive, a past participle, a
+/// conjugated third person. Nouns can end so too; this only lowers a weight.
+fn reads_as_verb(word: &str) -> bool {
+    const ENDINGS: [&str; 14] = [
+        "er", "é", "ée", "és", "ées", "ent", "ait", "aient", "it", "ir", "u", "ue", "us", "ues",
+    ];
+    let w = word.to_lowercase();
+    w.chars().count() >= 4 && !w.ends_with("ment") && ENDINGS.iter().any(|e| w.ends_with(e))
+}
+
+/// The first letters two words must share to be relatives, and the shortest word that has any.
+const RELATIVE_PREFIX: usize = 6;
+const RELATIVE_MIN: usize = 5;
+/// Relatives kept per word (the most frequent), and how much a relative counts.
+const MAX_RELATIVES: usize = 3;
+const RELATIVE_SHARE: f32 = 0.6;
+
+/// Index words of `field` that start like `word`, with their document frequencies.
+fn relatives(searcher: &Searcher, field: tantivy::schema::Field, word: &str) -> tantivy::Result<Vec<(String, u64)>> {
+    if word.chars().count() < RELATIVE_MIN {
+        return Ok(vec![]);
+    }
+    let end = word
+        .char_indices()
+        .nth(RELATIVE_PREFIX)
+        .map(|(i, _)| i)
+        .unwrap_or(word.len());
+    let prefix = &word.as_bytes()[..end];
+    let mut upper = prefix.to_vec();
+    // the first key after every key that starts with the prefix
+    while let Some(last) = upper.pop() {
+        if last < 0xff {
+            upper.push(last + 1);
+            break;
+        }
+    }
+    let mut found: Vec<(String, u64)> = Vec::new();
+    for segment in searcher.segment_readers() {
+        let index = segment.inverted_index(field)?;
+        let mut range = index.terms().range().ge(prefix);
+        if !upper.is_empty() {
+            range = range.lt(&upper);
+        }
+        let mut stream = range.into_stream()?;
+        let mut seen = 0;
+        while stream.advance() && seen < 64 {
+            seen += 1;
+            let Ok(key) = std::str::from_utf8(stream.key()) else {
+                continue;
+            };
+            if key == word {
+                continue;
+            }
+            let df = stream.value().doc_freq as u64;
+            match found.iter_mut().find(|(k, _)| k == key) {
+                Some((_, n)) => *n += df,
+                None => found.push((key.to_string(), df)),
+            }
+        }
+    }
+    // shorter index words the word starts with ("longu" for "longueur")
+    let cuts: Vec<usize> = word
+        .char_indices()
+        .map(|(i, _)| i)
+        .filter(|&i| word[..i].chars().count() >= RELATIVE_MIN)
+        .collect();
+    for cut in cuts {
+        let shorter = &word[..cut];
+        if found.iter().any(|(k, _)| k == shorter) {
+            continue;
+        }
+        let df = searcher.doc_freq(&Term::from_field_text(field, shorter))?;
+        if df > 0 {
+            found.push((shorter.to_string(), df));
+        }
+    }
+    found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    found.truncate(MAX_RELATIVES);
+    Ok(found)
 }
 
 fn question_terms(
@@ -158,7 +250,9 @@ fn question_terms(
         lang,
         text: vec![],
         title: vec![],
+        relatives: vec![],
         words: vec![],
+        places: vec![],
         weights: vec![],
         focus: vec![],
         total: 0.0,
@@ -169,15 +263,34 @@ fn question_terms(
         }
         let text_term = Term::from_field_text(fields.text(lang), &w.term);
         let focus = cues::is_focus_word(&cues::fold(&question[w.start..w.end]));
-        let mut weight = idf(searcher.doc_freq(&text_term)?, n);
+        let df = searcher.doc_freq(&text_term)?;
+        let rel = relatives(searcher, fields.text(lang), &w.term)?;
+        // a word only its relatives have weighs as they do
+        let df = if df == 0 {
+            rel.iter().map(|r| r.1).max().unwrap_or(0)
+        } else {
+            df
+        };
+        let mut weight = idf(df, n);
         if focus {
             weight *= FOCUS_WEIGHT;
+        } else if df == 0 && reads_as_verb(&question[w.start..w.end]) {
+            // Questions say in their own verbs what the articles say in others ("conduit"
+            // for "dirigé"): a verb no article uses says little about whether they answer.
+            weight *= UNKNOWN_VERB_WEIGHT;
         }
-        t.focus.push(focus);
+        tracing::debug!(term = w.term, weight, focus, ?rel, "question word");
+        t.relatives.push(
+            rel.iter()
+                .map(|(k, _)| Term::from_field_text(fields.text(lang), k))
+                .collect(),
+        );
         t.title
             .push(Term::from_field_text(fields.title_terms(lang), &w.term));
         t.text.push(text_term);
         t.words.push(w.term);
+        t.places.push(w.position);
+        t.focus.push(focus);
         t.total += weight;
         t.weights.push(weight);
     }
@@ -188,10 +301,19 @@ fn question_terms(
 struct Candidate {
     address: DocAddress,
     bm25: f32,
+    /// Share of the question's weight the passage holds (title words count half).
     coverage: f32,
+    /// Share of the question's weight found within one stretch of a few words.
     proximity: f32,
     cues: Cues,
     score: f32,
+}
+
+impl Candidate {
+    /// How sure the passage answers: its coverage, and how close together its words are.
+    fn confidence(&self) -> f32 {
+        0.5 * self.coverage + 0.5 * self.proximity
+    }
 }
 
 /// Answers a question with at most `top` hits.
@@ -211,6 +333,7 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
         answered: false,
         hits: vec![],
         asks,
+        confidence: 0.0,
         closest: vec![],
         took_ms: 0.0,
     };
@@ -219,23 +342,23 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
         return Ok(answer);
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut add = |term: &Term, boost: f32| {
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                boost,
+            )),
+        ));
+    };
     for t in &langs {
         for i in 0..t.text.len() {
             let boost = if t.focus[i] { FOCUS_WEIGHT } else { 1.0 };
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(t.text[i].clone(), IndexRecordOption::WithFreqs)),
-                    boost,
-                )),
-            ));
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    Box::new(TermQuery::new(t.title[i].clone(), IndexRecordOption::WithFreqs)),
-                    boost * 0.4,
-                )),
-            ));
+            add(&t.text[i], boost);
+            add(&t.title[i], boost * 0.4);
+            for r in &t.relatives[i] {
+                add(r, boost * RELATIVE_SHARE * 0.5);
+            }
         }
     }
     let query = BooleanQuery::new(clauses);
@@ -248,6 +371,8 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
         return Ok(answer);
     };
     let needs_cue = matches!(asks, Asks::Date | Asks::Number);
+    // A date or a number must stand in the passage, or the passage must cover the question
+    // very well.
     let bar = |c: &Candidate| {
         if needs_cue && !c.cues.has(asks) {
             MIN_COVERAGE_WITHOUT_CUE
@@ -255,18 +380,32 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
             MIN_COVERAGE
         }
     };
-    answer.answered = best.coverage >= bar(best);
+    answer.confidence = (best.confidence() * 1000.0).round() / 1000.0;
+    answer.answered = best.confidence() >= bar(best);
     if answer.answered {
         let best_score = best.score;
         let chosen: Vec<&Candidate> = candidates
             .iter()
-            .filter(|c| c.coverage >= bar(c) * 0.8 && c.score >= best_score * 0.2)
+            .filter(|c| c.confidence() >= bar(c) * 0.8 && c.score >= best_score * 0.2)
             .take(top)
             .collect();
         for c in chosen {
             answer.hits.push(hit(snapshot, &searcher, &langs, c, asks)?);
         }
-    } else {
+        // ... and in the sentence that answers, not elsewhere in the passage.
+        if let Some(h) = answer.hits.first() {
+            let sentence = h.answer_span.clone().map_or(&h.passage[..], |r| &h.passage[r]);
+            if needs_cue
+                && !cues::cues(sentence).has(asks)
+                && best.confidence() < MIN_COVERAGE_WITHOUT_CUE
+            {
+                answer.answered = false;
+                answer.closest = vec![h.title.clone()];
+                answer.hits.clear();
+            }
+        }
+    }
+    if !answer.answered {
         for c in candidates.iter().filter(|c| c.coverage > 0.0) {
             let doc: TantivyDocument = searcher.doc(c.address)?;
             let title = field_str(&doc, snapshot.fields.title);
@@ -280,6 +419,13 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
     }
     answer.took_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(answer)
+}
+
+/// The postings of one question word in one segment.
+struct WordPostings {
+    text: Option<SegmentPostings>,
+    relatives: Vec<SegmentPostings>,
+    title: Option<SegmentPostings>,
 }
 
 /// Reads the candidates' term positions from the index and scores them.
@@ -302,18 +448,22 @@ fn rerank(
         docs.sort_by_key(|d| d.0);
         let segment = searcher.segment_reader(segment_ord);
         let flags = segment.fast_fields().u64("flags")?;
-        // Per language, per word: the postings of the passage text and of the title.
-        let mut postings = Vec::with_capacity(langs.len());
+        let mut postings: Vec<Vec<WordPostings>> = Vec::with_capacity(langs.len());
         for t in langs {
             let text_index = segment.inverted_index(t.text[0].field())?;
             let title_index = segment.inverted_index(t.title[0].field())?;
+            let with_positions = IndexRecordOption::WithFreqsAndPositions;
             let mut per_word = Vec::with_capacity(t.text.len());
             for i in 0..t.text.len() {
-                per_word.push((
-                    text_index
-                        .read_postings(&t.text[i], IndexRecordOption::WithFreqsAndPositions)?,
-                    title_index.read_postings(&t.title[i], IndexRecordOption::Basic)?,
-                ));
+                let mut relatives = Vec::new();
+                for r in &t.relatives[i] {
+                    relatives.extend(text_index.read_postings(r, with_positions)?);
+                }
+                per_word.push(WordPostings {
+                    text: text_index.read_postings(&t.text[i], with_positions)?,
+                    relatives,
+                    title: title_index.read_postings(&t.title[i], IndexRecordOption::Basic)?,
+                });
             }
             postings.push(per_word);
         }
@@ -330,32 +480,58 @@ fn rerank(
             let t = &langs[li];
             let mut matched = 0.0;
             let mut spots: Vec<(u32, usize)> = Vec::new();
-            for (i, (text_p, title_p)) in postings[li].iter_mut().enumerate() {
-                let mut in_text = false;
-                if let Some(p) = text_p.as_mut() {
-                    if seek_to(p, doc) {
-                        p.positions(&mut positions);
+            for (i, p) in postings[li].iter_mut().enumerate() {
+                let mut share = 0.0f32;
+                if let Some(text) = p.text.as_mut() {
+                    if seek_to(text, doc) {
+                        text.positions(&mut positions);
                         spots.extend(positions.iter().map(|&pos| (pos, i)));
-                        in_text = true;
+                        share = 1.0;
                     }
                 }
-                let in_title = title_p.as_mut().is_some_and(|p| seek_to(p, doc));
-                if in_text {
-                    matched += t.weights[i];
-                } else if in_title {
-                    matched += t.weights[i] * TITLE_SHARE;
+                if share == 0.0 {
+                    for r in p.relatives.iter_mut() {
+                        if seek_to(r, doc) {
+                            r.positions(&mut positions);
+                            spots.extend(positions.iter().map(|&pos| (pos, i)));
+                            share = RELATIVE_SHARE;
+                        }
+                    }
                 }
+                if share == 0.0 && p.title.as_mut().is_some_and(|p| seek_to(p, doc)) {
+                    share = TITLE_SHARE;
+                }
+                matched += t.weights[i] * share;
             }
             let coverage = (matched / t.total).min(1.0);
-            let proximity = cluster_weight(&mut spots, &t.weights) / t.total;
+            spots.sort_unstable();
+            let proximity = (cluster_weight(&spots, &t.weights) / t.total).min(coverage);
+            let phrase = phrase_share(&spots, t);
             let cues = Cues(doc_flags);
+            // Digits and dates are told reliably; people and places less so.
             let cue_factor = match asks {
                 Asks::Other => 1.0,
-                _ if cues.has(asks) => 1.3,
-                _ => 0.8,
+                Asks::Date | Asks::Number if cues.has(asks) => 1.5,
+                Asks::Date | Asks::Number => 0.6,
+                _ if cues.has(asks) => 1.2,
+                _ => 0.85,
             };
-            let score =
-                bm25 * (0.25 + coverage).powi(2) * (0.6 + proximity) * cue_factor;
+            let score = bm25
+                * (0.25 + coverage).powi(2)
+                * (0.6 + proximity)
+                * (1.0 + 0.5 * phrase)
+                * cue_factor;
+            tracing::debug!(
+                segment_ord,
+                doc,
+                bm25,
+                coverage,
+                proximity,
+                phrase,
+                cues = cues.0,
+                score,
+                "candidate"
+            );
             out.push(Candidate {
                 address: DocAddress::new(segment_ord, doc),
                 bm25,
@@ -378,9 +554,39 @@ fn seek_to<P: DocSet>(postings: &mut P, doc: DocId) -> bool {
     postings.seek(doc) == doc
 }
 
+/// The share of the question's consecutive word pairs that the passage has in the same
+/// order, no further apart than in the question ("sécurisation de la frontière").
+fn phrase_share(spots: &[(u32, usize)], t: &Terms) -> f32 {
+    if t.words.len() < 2 {
+        return 0.0;
+    }
+    let mut order: Vec<usize> = (0..t.words.len()).collect();
+    order.sort_by_key(|&i| t.places[i]);
+    let (mut found, mut all) = (0.0, 0.0);
+    for pair in order.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let gap = (t.places[b] - t.places[a]) as u32;
+        let weight = t.weights[a].min(t.weights[b]);
+        all += weight;
+        let hit = spots.iter().filter(|s| s.1 == a).any(|&(pa, _)| {
+            spots
+                .iter()
+                .any(|&(pb, w)| w == b && pb > pa && pb - pa <= gap)
+        });
+        if hit {
+            found += weight;
+        }
+    }
+    if all > 0.0 {
+        found / all
+    } else {
+        0.0
+    }
+}
+
 /// The largest weight of distinct words found within one window of positions.
-fn cluster_weight(spots: &mut [(u32, usize)], weights: &[f32]) -> f32 {
-    spots.sort_unstable();
+/// `spots` are (position, word) sorted by position.
+fn cluster_weight(spots: &[(u32, usize)], weights: &[f32]) -> f32 {
     let mut best = 0.0f32;
     let mut count = vec![0u32; weights.len()];
     let mut sum = 0.0f32;
@@ -555,9 +761,8 @@ mod tests {
     #[test]
     fn clusters_weigh_words_close_together() {
         let weights = [1.0, 2.0, 4.0];
-        let mut spots = vec![(0, 0), (3, 1), (40, 2), (45, 1)];
-        assert_eq!(cluster_weight(&mut spots, &weights), 6.0);
-        let mut none: Vec<(u32, usize)> = vec![];
-        assert_eq!(cluster_weight(&mut none, &weights), 0.0);
+        let spots = vec![(0, 0), (3, 1), (40, 2), (45, 1)];
+        assert_eq!(cluster_weight(&spots, &weights), 6.0);
+        assert_eq!(cluster_weight(&[], &weights), 0.0);
     }
 }
