@@ -21,17 +21,107 @@ pub const ENGLISH: &str = "kiosque_en";
 /// when it splits at apostrophes (l', d', qu', jusqu', lorsqu', puisqu'...), question words
 /// and the most common verbs, which say nothing of a topic.
 const FRENCH_EXTRA: &[&str] = &[
-    "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu", "quelqu", "a", "as", "est", "été", "être",
-    "avoir", "où", "quand", "comment", "combien", "pourquoi", "quoi", "dont", "lequel",
-    "laquelle", "lesquels", "lesquelles", "duquel", "auquel", "auxquels", "auxquelles", "ceux",
-    "celle", "celles", "celui", "ça", "si", "ni", "or", "donc", "car", "cet", "ont", "très",
-    "plus", "aussi", "alors", "ainsi", "tout", "tous", "toute", "toutes", "fait", "faire", "peut",
-    "entre", "selon", "depuis", "chez", "vers", "sous", "après", "avant", "comme", "quelque",
-    "quelques", "autre", "autres", "bien", "encore", "déjà", "toujours", "là", "cela", "ceci",
-    "y", "voici", "voilà", "sont", "était", "étaient", "elles", "chacun", "chacune", "rien",
-    "aucun", "aucune", "tel", "telle", "tels", "telles", "lors", "afin",
+    "jusqu",
+    "lorsqu",
+    "puisqu",
+    "quoiqu",
+    "presqu",
+    "quelqu",
+    "a",
+    "as",
+    "est",
+    "été",
+    "être",
+    "avoir",
+    "où",
+    "quand",
+    "comment",
+    "combien",
+    "pourquoi",
+    "quoi",
+    "dont",
+    "lequel",
+    "laquelle",
+    "lesquels",
+    "lesquelles",
+    "duquel",
+    "auquel",
+    "auxquels",
+    "auxquelles",
+    "ceux",
+    "celle",
+    "celles",
+    "celui",
+    "ça",
+    "si",
+    "ni",
+    "or",
+    "donc",
+    "car",
+    "cet",
+    "ont",
+    "très",
+    "plus",
+    "aussi",
+    "alors",
+    "ainsi",
+    "tout",
+    "tous",
+    "toute",
+    "toutes",
+    "fait",
+    "faire",
+    "peut",
+    "entre",
+    "selon",
+    "depuis",
+    "chez",
+    "vers",
+    "sous",
+    "après",
+    "avant",
+    "comme",
+    "quelque",
+    "quelques",
+    "autre",
+    "autres",
+    "bien",
+    "encore",
+    "déjà",
+    "toujours",
+    "là",
+    "cela",
+    "ceci",
+    "y",
+    "voici",
+    "voilà",
+    "sont",
+    "était",
+    "étaient",
+    "elles",
+    "chacun",
+    "chacune",
+    "rien",
+    "aucun",
+    "aucune",
+    "tel",
+    "telle",
+    "tels",
+    "telles",
+    "lors",
+    "afin",
     // the same typed without accents, as people do in chat
-    "ete", "etre", "ou", "tres", "apres", "deja", "la", "ca", "meme", "etait", "etaient",
+    "ete",
+    "etre",
+    "ou",
+    "tres",
+    "apres",
+    "deja",
+    "la",
+    "ca",
+    "meme",
+    "etait",
+    "etaient",
 ];
 
 /// English stop words: Lucene's list plus question words and auxiliaries.
@@ -39,8 +129,8 @@ const ENGLISH_WORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
     "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
     "they", "this", "to", "was", "will", "with", "who", "whom", "whose", "what", "which", "when",
-    "where", "why", "how", "do", "does", "did", "has", "have", "had", "been", "were", "its",
-    "his", "her", "he", "she", "we", "you", "i", "from", "about", "many", "much", "s",
+    "where", "why", "how", "do", "does", "did", "has", "have", "had", "been", "were", "its", "his",
+    "her", "he", "she", "we", "you", "i", "from", "about", "many", "much", "s",
 ];
 
 fn french_stop_words() -> Vec<String> {
@@ -56,17 +146,16 @@ fn tantivy_french_stop_words() -> Vec<String> {
         "il", "je", "la", "le", "leur", "lui", "ma", "mais", "me", "même", "mes", "moi", "mon",
         "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "pour", "qu", "que", "qui", "sa",
         "se", "ses", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre",
-        "vous", "c", "d", "j", "l", "à", "m", "n", "s", "t", "y", "étée", "étées", "étant",
-        "suis", "es", "êtes", "sont", "serai", "seras", "sera", "serons", "serez", "seront",
-        "serais", "serait", "serions", "seriez", "seraient", "étais", "était", "étions", "étiez",
-        "étaient", "fus", "fut", "fûmes", "fûtes", "furent", "sois", "soit", "soyons", "soyez",
-        "soient", "fusse", "fusses", "fussions", "fussiez", "fussent", "ayant", "eu", "eue",
-        "eues", "eus", "ai", "avons", "avez", "ont", "aurai", "aurons", "aurez", "auront",
-        "aurais", "aurait", "aurions", "auriez", "auraient", "avais", "avait", "aviez", "avaient",
-        "eut", "eûmes", "eûtes", "eurent", "aie", "aies", "ait", "ayons", "ayez", "aient",
-        "eusse", "eusses", "eût", "eussions", "eussiez", "eussent", "ceci", "cela", "celà", "cet",
-        "cette", "ici", "ils", "les", "leurs", "quel", "quels", "quelle", "quelles", "sans",
-        "soi",
+        "vous", "c", "d", "j", "l", "à", "m", "n", "s", "t", "y", "étée", "étées", "étant", "suis",
+        "es", "êtes", "sont", "serai", "seras", "sera", "serons", "serez", "seront", "serais",
+        "serait", "serions", "seriez", "seraient", "étais", "était", "étions", "étiez", "étaient",
+        "fus", "fut", "fûmes", "fûtes", "furent", "sois", "soit", "soyons", "soyez", "soient",
+        "fusse", "fusses", "fussions", "fussiez", "fussent", "ayant", "eu", "eue", "eues", "eus",
+        "ai", "avons", "avez", "ont", "aurai", "aurons", "aurez", "auront", "aurais", "aurait",
+        "aurions", "auriez", "auraient", "avais", "avait", "aviez", "avaient", "eut", "eûmes",
+        "eûtes", "eurent", "aie", "aies", "ait", "ayons", "ayez", "aient", "eusse", "eusses",
+        "eût", "eussions", "eussiez", "eussent", "ceci", "cela", "celà", "cet", "cette", "ici",
+        "ils", "les", "leurs", "quel", "quels", "quelle", "quelles", "sans", "soi",
     ]
     .iter()
     .map(|w| w.to_string())
@@ -77,28 +166,70 @@ fn tantivy_french_stop_words() -> Vec<String> {
 /// text says either, and a question may say the other. Each stem takes its French endings
 /// (-ien: -ien, -ienne, -iens, -iennes; -ais, -ain, -ois likewise).
 const FRENCH_DEMONYMS: &[(&str, &str)] = &[
-    ("malien", "mali"), ("mauritanien", "mauritanie"), ("nigérien", "niger"),
-    ("algérien", "algérie"), ("tunisien", "tunisie"), ("libyen", "libye"),
-    ("tchadien", "tchad"), ("guinéen", "guinée"), ("ivoirien", "ivoire"),
-    ("égyptien", "égypte"), ("ukrainien", "ukraine"), ("italien", "italie"),
-    ("iranien", "iran"), ("israélien", "israël"), ("palestinien", "palestine"),
-    ("syrien", "syrie"), ("irakien", "irak"), ("ghanéen", "ghana"), ("gambien", "gambie"),
-    ("sahélien", "sahel"), ("européen", "europe"), ("nigérian", "nigeria"),
-    ("sénégalais", "sénégal"), ("français", "france"), ("camerounais", "cameroun"),
-    ("soudanais", "soudan"), ("libanais", "liban"), ("togolais", "togo"),
-    ("marocain", "maroc"), ("africain", "afrique"), ("américain", "amérique"),
-    ("chinois", "chine"), ("béninois", "bénin"), ("bamakois", "bamako"),
-    ("burkinabè", "burkina"), ("burkinabé", "burkina"), ("burkinabe", "burkina"),
-    ("russe", "russie"), ("allemand", "allemagne"), ("espagnol", "espagne"),
-    ("turc", "turquie"), ("turque", "turquie"),
+    ("malien", "mali"),
+    ("mauritanien", "mauritanie"),
+    ("nigérien", "niger"),
+    ("algérien", "algérie"),
+    ("tunisien", "tunisie"),
+    ("libyen", "libye"),
+    ("tchadien", "tchad"),
+    ("guinéen", "guinée"),
+    ("ivoirien", "ivoire"),
+    ("égyptien", "égypte"),
+    ("ukrainien", "ukraine"),
+    ("italien", "italie"),
+    ("iranien", "iran"),
+    ("israélien", "israël"),
+    ("palestinien", "palestine"),
+    ("syrien", "syrie"),
+    ("irakien", "irak"),
+    ("ghanéen", "ghana"),
+    ("gambien", "gambie"),
+    ("sahélien", "sahel"),
+    ("européen", "europe"),
+    ("nigérian", "nigeria"),
+    ("sénégalais", "sénégal"),
+    ("français", "france"),
+    ("camerounais", "cameroun"),
+    ("soudanais", "soudan"),
+    ("libanais", "liban"),
+    ("togolais", "togo"),
+    ("marocain", "maroc"),
+    ("africain", "afrique"),
+    ("américain", "amérique"),
+    ("chinois", "chine"),
+    ("béninois", "bénin"),
+    ("bamakois", "bamako"),
+    ("burkinabè", "burkina"),
+    ("burkinabé", "burkina"),
+    ("burkinabe", "burkina"),
+    ("russe", "russie"),
+    ("allemand", "allemagne"),
+    ("espagnol", "espagne"),
+    ("turc", "turquie"),
+    ("turque", "turquie"),
 ];
 const ENGLISH_DEMONYMS: &[(&str, &str)] = &[
-    ("malian", "mali"), ("mauritanian", "mauritania"), ("nigerien", "niger"),
-    ("algerian", "algeria"), ("tunisian", "tunisia"), ("libyan", "libya"), ("chadian", "chad"),
-    ("senegalese", "senegal"), ("moroccan", "morocco"), ("sahelian", "sahel"),
-    ("african", "africa"), ("european", "europe"), ("french", "france"), ("russian", "russia"),
-    ("burkinabe", "burkina"), ("egyptian", "egypt"), ("ukrainian", "ukraine"),
-    ("nigerian", "nigeria"), ("chinese", "china"), ("american", "america"),
+    ("malian", "mali"),
+    ("mauritanian", "mauritania"),
+    ("nigerien", "niger"),
+    ("algerian", "algeria"),
+    ("tunisian", "tunisia"),
+    ("libyan", "libya"),
+    ("chadian", "chad"),
+    ("senegalese", "senegal"),
+    ("moroccan", "morocco"),
+    ("sahelian", "sahel"),
+    ("african", "africa"),
+    ("european", "europe"),
+    ("french", "france"),
+    ("russian", "russia"),
+    ("burkinabe", "burkina"),
+    ("egyptian", "egypt"),
+    ("ukrainian", "ukraine"),
+    ("nigerian", "nigeria"),
+    ("chinese", "china"),
+    ("american", "america"),
 ];
 
 fn demonyms(table: &[(&str, &str)], french: bool) -> Arc<HashMap<String, String>> {
@@ -107,13 +238,23 @@ fn demonyms(table: &[(&str, &str)], french: bool) -> Arc<HashMap<String, String>
         let forms: Vec<String> = if !french {
             vec![stem.to_string(), format!("{stem}s")]
         } else if stem.ends_with("ien") || stem.ends_with("éen") {
-            vec![stem.to_string(), format!("{stem}ne"), format!("{stem}s"), format!("{stem}nes")]
+            vec![
+                stem.to_string(),
+                format!("{stem}ne"),
+                format!("{stem}s"),
+                format!("{stem}nes"),
+            ]
         } else if stem.ends_with('s') {
             vec![stem.to_string(), format!("{stem}e"), format!("{stem}es")]
         } else if stem.ends_with('e') || stem.ends_with('è') || stem.ends_with('é') {
             vec![stem.to_string(), format!("{stem}s")]
         } else {
-            vec![stem.to_string(), format!("{stem}e"), format!("{stem}s"), format!("{stem}es")]
+            vec![
+                stem.to_string(),
+                format!("{stem}e"),
+                format!("{stem}s"),
+                format!("{stem}es"),
+            ]
         };
         for form in forms {
             map.insert(form, place.to_string());
@@ -139,7 +280,9 @@ impl Rewrite {
     fn english() -> Rewrite {
         static MAP: OnceLock<Arc<HashMap<String, String>>> = OnceLock::new();
         Rewrite {
-            map: MAP.get_or_init(|| demonyms(ENGLISH_DEMONYMS, false)).clone(),
+            map: MAP
+                .get_or_init(|| demonyms(ENGLISH_DEMONYMS, false))
+                .clone(),
         }
     }
 }
@@ -304,7 +447,11 @@ mod tests {
         assert_eq!(terms(&mut fr, "l’armée"), terms(&mut fr, "armée"));
         assert_eq!(terms(&mut fr, "l'armée"), terms(&mut fr, "armée"));
         assert_eq!(terms(&mut fr, "d'exactions"), terms(&mut fr, "exactions"));
-        assert!(terms(&mut fr, "jusqu'à lorsqu'il puisqu'on qu'il n'est s'est j'ai").is_empty());
+        assert!(terms(
+            &mut fr,
+            "jusqu'à lorsqu'il puisqu'on qu'il n'est s'est j'ai"
+        )
+        .is_empty());
         assert!(terms(&mut fr, "Qui est le chef de la délégation ?").len() == 2);
     }
 
@@ -329,6 +476,10 @@ mod tests {
         let w = words(&mut fr, text);
         assert_eq!(&text[w[0].start..w[0].end], "sécurité");
         assert_eq!(&text[w[1].start..w[1].end], "État");
-        assert_eq!(w[1].position - w[0].position, 3, "stop words keep their places");
+        assert_eq!(
+            w[1].position - w[0].position,
+            3,
+            "stop words keep their places"
+        );
     }
 }

@@ -57,7 +57,12 @@ pub fn open(paths: &Paths) -> Result<Snapshot, IndexError> {
 }
 
 /// `kiosque index`: builds or refreshes the index and says what it did.
-pub fn index(paths: &Paths, full: bool, json: bool, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
+pub fn index(
+    paths: &Paths,
+    full: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome, ConsoleError> {
     let corpus = Corpus::open(&paths.corpus)?;
     let store = Store::new(&paths.index);
     let (_, report) = index::refresh(&corpus, &store, full)?;

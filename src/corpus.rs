@@ -378,6 +378,12 @@ pub fn parse_file(rel: &str, bytes: &[u8], prefix: &str) -> Result<Article, Stri
         Some(t) => text::truncate_chars(&collapse_ws(&t), MAX_TITLE_CHARS),
         None => derived_title(&body),
     };
+    // a body of punctuation gives no title: the id stands in
+    let title = if title.trim().is_empty() {
+        id.clone()
+    } else {
+        title
+    };
     let lang = match meta.get("lang").or_else(|| meta.get("language")) {
         Some(v) => Lang::parse(v).unwrap_or_else(|| {
             tracing::warn!("{rel}: unknown lang {v:?}, read as French");
@@ -557,8 +563,8 @@ fn strip_inline_markdown(line: &str) -> String {
 /// French unless the text reads clearly as English (more English function words than French).
 pub fn guess_lang(body: &str) -> Lang {
     const EN: [&str; 14] = [
-        "the", "and", "of", "to", "is", "in", "that", "with", "for", "was", "were", "which", "this",
-        "from",
+        "the", "and", "of", "to", "is", "in", "that", "with", "for", "was", "were", "which",
+        "this", "from",
     ];
     const FR: [&str; 14] = [
         "le", "la", "les", "des", "et", "est", "une", "du", "dans", "que", "pour", "sur", "qui",
@@ -638,13 +644,18 @@ mod tests {
     #[test]
     fn bad_files_are_refused_with_a_reason() {
         assert_eq!(parse_file("e.txt", b"", "c").unwrap_err(), "empty file");
-        assert_eq!(parse_file("e.txt", b" \n\t\n", "c").unwrap_err(), "empty file");
+        assert_eq!(
+            parse_file("e.txt", b" \n\t\n", "c").unwrap_err(),
+            "empty file"
+        );
         assert!(parse_file("e.txt", b"\x7fELF\x00\x01\x02", "c")
             .unwrap_err()
             .contains("not text"));
-        assert!(parse_file("e.txt", &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06], "c")
-            .unwrap_err()
-            .contains("not text"));
+        assert!(
+            parse_file("e.txt", &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06], "c")
+                .unwrap_err()
+                .contains("not text")
+        );
         assert_eq!(
             parse_file("e.md", b"---\ntitle: t\n---\n", "c").unwrap_err(),
             "no text besides the title"

@@ -55,20 +55,67 @@ pub fn fold(word: &str) -> String {
 
 /// Nouns whose value is a number: "Quelle est la population…", "What is the length…".
 const NUMBER_NOUNS: &[&str] = &[
-    "longueur", "distance", "superficie", "surface", "nombre", "population", "taille", "montant",
-    "prix", "cout", "budget", "pib", "taux", "age", "duree", "hauteur", "poids", "effectif",
-    "effectifs", "chiffre", "pourcentage", "somme", "length", "number", "size", "amount",
-    "price", "cost", "rate", "gdp", "height", "weight", "percentage", "total", "km",
-    "kilometres", "kilometers", "habitants", "inhabitants",
+    "longueur",
+    "distance",
+    "superficie",
+    "surface",
+    "nombre",
+    "population",
+    "taille",
+    "montant",
+    "prix",
+    "cout",
+    "budget",
+    "pib",
+    "taux",
+    "age",
+    "duree",
+    "hauteur",
+    "poids",
+    "effectif",
+    "effectifs",
+    "chiffre",
+    "pourcentage",
+    "somme",
+    "length",
+    "number",
+    "size",
+    "amount",
+    "price",
+    "cost",
+    "rate",
+    "gdp",
+    "height",
+    "weight",
+    "percentage",
+    "total",
+    "km",
+    "kilometres",
+    "kilometers",
+    "habitants",
+    "inhabitants",
 ];
-const DATE_NOUNS: &[&str] = &["date", "annee", "jour", "mois", "epoque", "year", "day", "month"];
+const DATE_NOUNS: &[&str] = &[
+    "date", "annee", "jour", "mois", "epoque", "year", "day", "month",
+];
 const PLACE_NOUNS: &[&str] = &[
     "lieu", "endroit", "ville", "pays", "region", "localite", "capitale", "place", "city",
     "country", "town", "location",
 ];
 const PERSON_NOUNS: &[&str] = &[
-    "nom", "ministre", "general", "president", "chef", "responsable", "dirigeant", "personne",
-    "name", "minister", "leader", "person", "head",
+    "nom",
+    "ministre",
+    "general",
+    "president",
+    "chef",
+    "responsable",
+    "dirigeant",
+    "personne",
+    "name",
+    "minister",
+    "leader",
+    "person",
+    "head",
 ];
 
 /// Words that, in a question, only say what kind of answer is wanted ("à quelle *date*",
@@ -77,8 +124,16 @@ pub fn is_focus_word(folded: &str) -> bool {
     DATE_NOUNS.contains(&folded)
         || matches!(
             folded,
-            "longueur" | "distance" | "nombre" | "nom" | "lieu" | "endroit" | "length" | "number"
-                | "name" | "place"
+            "longueur"
+                | "distance"
+                | "nombre"
+                | "nom"
+                | "lieu"
+                | "endroit"
+                | "length"
+                | "number"
+                | "name"
+                | "place"
         )
 }
 
@@ -107,14 +162,38 @@ pub fn asks(question: &str) -> Asks {
             .find(|x| {
                 !matches!(
                     **x,
-                    "est" | "sont" | "etait" | "etaient" | "le" | "la" | "les" | "l" | "is" | "are"
-                        | "was" | "were" | "the" | "a" | "an" | "fut" | "sera" | "s" | "t" | "il"
+                    "est"
+                        | "sont"
+                        | "etait"
+                        | "etaient"
+                        | "le"
+                        | "la"
+                        | "les"
+                        | "l"
+                        | "is"
+                        | "are"
+                        | "was"
+                        | "were"
+                        | "the"
+                        | "a"
+                        | "an"
+                        | "fut"
+                        | "sera"
+                        | "s"
+                        | "t"
+                        | "il"
                         | "elle"
                 )
             })
             .copied()
     };
-    if first == "combien" || (first == "how" && matches!(w.get(1), Some(&("many" | "much" | "long" | "far" | "big" | "old" | "large")))) {
+    if first == "combien"
+        || (first == "how"
+            && matches!(
+                w.get(1),
+                Some(&("many" | "much" | "long" | "far" | "big" | "old" | "large"))
+            ))
+    {
         return Asks::Number;
     }
     if head.contains(&"quand") || first == "when" {
@@ -123,7 +202,11 @@ pub fn asks(question: &str) -> Asks {
     if head.contains(&"ou") && (first == "ou" || w.get(1) == Some(&"ou")) || first == "where" {
         return Asks::Place;
     }
-    if first == "qui" || (head.contains(&"qui") && matches!(first, "par" | "a" | "de" | "avec" | "pour")) || first == "who" || first == "whom" {
+    if first == "qui"
+        || (head.contains(&"qui") && matches!(first, "par" | "a" | "de" | "avec" | "pour"))
+        || first == "who"
+        || first == "whom"
+    {
         return Asks::Person;
     }
     if let Some(noun) = noun_after_which() {
@@ -147,36 +230,172 @@ pub fn asks(question: &str) -> Asks {
 }
 
 const MONTHS: &[&str] = &[
-    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
-    "octobre", "novembre", "decembre", "janv", "fevr", "juil", "sept", "oct", "nov", "dec",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "janvier",
+    "fevrier",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "aout",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
+    "janv",
+    "fevr",
+    "juil",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 const DAYS: &[&str] = &[
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "hier",
-    "aujourd'hui", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "yesterday", "today",
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "hier",
+    "aujourd'hui",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "yesterday",
+    "today",
 ];
 const NUMBER_WORDS: &[&str] = &[
-    "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
-    "quinze", "vingt", "trente", "quarante", "cinquante", "soixante", "cent", "cents", "mille",
-    "million", "millions", "milliard", "milliards", "dizaine", "dizaines", "centaine",
-    "centaines", "millier", "milliers", "two", "three", "four", "five", "ten", "hundred",
-    "hundreds", "thousand", "thousands", "billion",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "quinze",
+    "vingt",
+    "trente",
+    "quarante",
+    "cinquante",
+    "soixante",
+    "cent",
+    "cents",
+    "mille",
+    "million",
+    "millions",
+    "milliard",
+    "milliards",
+    "dizaine",
+    "dizaines",
+    "centaine",
+    "centaines",
+    "millier",
+    "milliers",
+    "two",
+    "three",
+    "four",
+    "five",
+    "ten",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "billion",
 ];
 const TITLES: &[&str] = &[
-    "m.", "mme", "mr", "mrs", "ms", "dr", "pr", "general", "generale", "ministre", "president",
-    "presidente", "chef", "colonel", "commandant", "capitaine", "lieutenant", "directeur",
-    "directrice", "ambassadeur", "porte-parole", "premier", "secretaire", "gouverneur", "maire",
-    "roi", "prince", "imam", "cheikh", "depute", "senateur", "minister", "president", "general",
-    "mayor", "director", "ambassador", "spokesman", "spokesperson", "chief", "colonel", "dirigee",
-    "dirige", "conduite", "conduit", "led", "headed", "par",
+    "m.",
+    "mme",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "pr",
+    "general",
+    "generale",
+    "ministre",
+    "president",
+    "presidente",
+    "chef",
+    "colonel",
+    "commandant",
+    "capitaine",
+    "lieutenant",
+    "directeur",
+    "directrice",
+    "ambassadeur",
+    "porte-parole",
+    "premier",
+    "secretaire",
+    "gouverneur",
+    "maire",
+    "roi",
+    "prince",
+    "imam",
+    "cheikh",
+    "depute",
+    "senateur",
+    "minister",
+    "president",
+    "general",
+    "mayor",
+    "director",
+    "ambassador",
+    "spokesman",
+    "spokesperson",
+    "chief",
+    "colonel",
+    "dirigee",
+    "dirige",
+    "conduite",
+    "conduit",
+    "led",
+    "headed",
+    "par",
 ];
-const PLACE_PREPS: &[&str] = &["a", "au", "aux", "en", "dans", "vers", "in", "at", "to", "from", "near"];
+const PLACE_PREPS: &[&str] = &[
+    "a", "au", "aux", "en", "dans", "vers", "in", "at", "to", "from", "near",
+];
 const PLACE_WORDS: &[&str] = &[
-    "frontiere", "frontieres", "frontalieres", "frontaliere", "region", "ville", "capitale",
-    "territoire", "province", "village", "villages", "zone", "zones", "border", "region", "city",
-    "capital", "town",
+    "frontiere",
+    "frontieres",
+    "frontalieres",
+    "frontaliere",
+    "region",
+    "ville",
+    "capitale",
+    "territoire",
+    "province",
+    "village",
+    "villages",
+    "zone",
+    "zones",
+    "border",
+    "region",
+    "city",
+    "capital",
+    "town",
 ];
 
 /// The cues in a text.
@@ -188,7 +407,8 @@ pub fn cues(text: &str) -> Cues {
     let mut sentence_start = true;
     let raws: Vec<&str> = text
         .split(|c: char| {
-            c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '«' | '»' | '"' | '“' | '”' | '•')
+            c.is_whitespace()
+                || matches!(c, ',' | ';' | '(' | ')' | '«' | '»' | '"' | '“' | '”' | '•')
         })
         .filter(|r| !r.is_empty())
         .collect();
@@ -207,9 +427,15 @@ pub fn cues(text: &str) -> Cues {
         let folded = fold(core);
         let cap = core.chars().next().is_some_and(char::is_uppercase)
             && core.chars().skip(1).any(char::is_lowercase);
-        if MONTHS.contains(&folded.as_str()) && (folded != "mai" || prev_folded.parse::<u32>().is_ok() || !cap) && folded != "may" && folded != "march"
+        if MONTHS.contains(&folded.as_str())
+            && (folded != "mai" || prev_folded.parse::<u32>().is_ok() || !cap)
+            && folded != "may"
+            && folded != "march"
             || DAYS.contains(&folded.as_str())
-            || (folded.len() == 4 && folded.parse::<u32>().is_ok_and(|y| (1800..=2100).contains(&y)))
+            || (folded.len() == 4
+                && folded
+                    .parse::<u32>()
+                    .is_ok_and(|y| (1800..=2100).contains(&y)))
         {
             bits |= Cues::DATE;
         }
@@ -218,8 +444,13 @@ pub fn cues(text: &str) -> Cues {
         }
         // A figure is a number unless it is part of a date: a year, or a day before a month.
         if folded.starts_with(|c: char| c.is_ascii_digit()) {
-            let next = raws.get(i + 1).map(|n| fold(n.trim_matches(|c: char| !c.is_alphanumeric())));
-            let year = folded.len() == 4 && folded.parse::<u32>().is_ok_and(|y| (1800..=2100).contains(&y));
+            let next = raws
+                .get(i + 1)
+                .map(|n| fold(n.trim_matches(|c: char| !c.is_alphanumeric())));
+            let year = folded.len() == 4
+                && folded
+                    .parse::<u32>()
+                    .is_ok_and(|y| (1800..=2100).contains(&y));
             let day = next.is_some_and(|n| MONTHS.contains(&n.as_str()))
                 || MONTHS.contains(&prev_folded.as_str()) && folded.len() <= 2;
             if !(year || day) {
@@ -255,17 +486,35 @@ mod tests {
 
     #[test]
     fn question_kinds() {
-        assert_eq!(asks("Qui dirigeait la délégation militaire malienne ?"), Asks::Person);
-        assert_eq!(asks("Par qui la délégation était-elle conduite ?"), Asks::Person);
+        assert_eq!(
+            asks("Qui dirigeait la délégation militaire malienne ?"),
+            Asks::Person
+        );
+        assert_eq!(
+            asks("Par qui la délégation était-elle conduite ?"),
+            Asks::Person
+        );
         assert_eq!(asks("Quand la visite a-t-elle eu lieu ?"), Asks::Date);
-        assert_eq!(asks("A quelle date la délégation est-elle venue ?"), Asks::Date);
+        assert_eq!(
+            asks("A quelle date la délégation est-elle venue ?"),
+            Asks::Date
+        );
         assert_eq!(asks("En quelle année ?"), Asks::Date);
-        assert_eq!(asks("Combien de kilomètres mesure la frontière ?"), Asks::Number);
-        assert_eq!(asks("Quelle est la longueur de la frontière ?"), Asks::Number);
+        assert_eq!(
+            asks("Combien de kilomètres mesure la frontière ?"),
+            Asks::Number
+        );
+        assert_eq!(
+            asks("Quelle est la longueur de la frontière ?"),
+            Asks::Number
+        );
         assert_eq!(asks("Quelle longueur fait la frontière ?"), Asks::Number);
         assert_eq!(asks("Quel est le PIB de la Mauritanie ?"), Asks::Number);
         assert_eq!(asks("Où se sont tenues les rencontres ?"), Asks::Place);
-        assert_eq!(asks("Dans quelle ville la visite a-t-elle eu lieu ?"), Asks::Place);
+        assert_eq!(
+            asks("Dans quelle ville la visite a-t-elle eu lieu ?"),
+            Asks::Place
+        );
         assert_eq!(asks("Quels groupes opèrent dans la région ?"), Asks::Other);
         assert_eq!(asks("coordination migratoire"), Asks::Other);
         assert_eq!(asks("Who led the delegation?"), Asks::Person);

@@ -282,8 +282,11 @@ pub fn changes(corpus: &Corpus, listing: &Listing, catalog: &Catalog) -> Changes
         .iter()
         .map(|a| (a.path.as_str(), a))
         .collect();
-    let known_failed: HashMap<&str, &FailedEntry> =
-        catalog.failed.iter().map(|f| (f.path.as_str(), f)).collect();
+    let known_failed: HashMap<&str, &FailedEntry> = catalog
+        .failed
+        .iter()
+        .map(|f| (f.path.as_str(), f))
+        .collect();
     let mut c = Changes::default();
     let mut seen = 0;
     let mut seen_failed = 0;
@@ -493,7 +496,9 @@ impl Store {
         };
         let mut ids: HashMap<String, String> = HashMap::new();
         for (stamp, failure) in &listing.failed {
-            catalog.failed.push(failed_entry(stamp, failure.reason.clone()));
+            catalog
+                .failed
+                .push(failed_entry(stamp, failure.reason.clone()));
         }
         for stamp in &listing.files {
             let (bytes, article) = match corpus.read(stamp) {

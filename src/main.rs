@@ -18,7 +18,12 @@ struct Cli {
     #[arg(long, global = true, env = "KIOSQUE_CORPUS", default_value = "corpus")]
     corpus: PathBuf,
     /// Directory of the index (built when missing)
-    #[arg(long, global = true, env = "KIOSQUE_INDEX", default_value = ".kiosque/index")]
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_INDEX",
+        default_value = ".kiosque/index"
+    )]
     index: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -101,13 +106,12 @@ fn run() -> anyhow::Result<ExitCode> {
                 let stdin = std::io::stdin();
                 console::ask_lines(&paths, &mut stdin.lock(), top as usize, &mut out)?
             } else {
-                let style = if std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none()
-                {
-                    Style::Ansi
-                } else {
-                    Style::Markdown
-                };
+                let style =
+                    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+                        Style::Ansi
+                    } else {
+                        Style::Markdown
+                    };
                 let question = question.join(" ");
                 console::ask(&paths, &question, top as usize, json, style, &mut out)?
             }

@@ -51,7 +51,9 @@ fn is_bullet(line: &str) -> bool {
     let t = line.trim_start();
     let mut chars = t.chars();
     match chars.next() {
-        Some('•' | '·' | '▪' | '►' | '◦' | '‣' | '○' | '●' | '■' | '□' | '➢' | '✓') => true,
+        Some('•' | '·' | '▪' | '►' | '◦' | '‣' | '○' | '●' | '■' | '□' | '➢' | '✓') => {
+            true
+        }
         Some('-' | '*' | '–' | '—' | '+') => chars.next().is_some_and(|c| c.is_whitespace()),
         Some(c) if c.is_ascii_digit() => {
             let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
@@ -258,7 +260,8 @@ mod tests {
 
     #[test]
     fn heading_before_a_lead_in_joins_the_list() {
-        let body = "Une volonté politique\nLors de la visite, trois axes :\n- un\n- deux\nLa suite.";
+        let body =
+            "Une volonté politique\nLors de la visite, trois axes :\n- un\n- deux\nLa suite.";
         assert_eq!(
             texts(body),
             vec![
@@ -282,7 +285,8 @@ mod tests {
 
     #[test]
     fn long_paragraphs_are_windowed_with_overlap() {
-        let sentence = "La frontière entre les deux pays est longue et difficile à contrôler dans le désert. ";
+        let sentence =
+            "La frontière entre les deux pays est longue et difficile à contrôler dans le désert. ";
         let body = sentence.repeat(40);
         let passages = texts(&body);
         assert!(passages.len() > 2, "{}", passages.len());
@@ -301,7 +305,10 @@ mod tests {
         let body = "é".repeat(5000);
         let passages = texts(&body);
         assert!(!passages.is_empty());
-        assert_eq!(passages.concat().chars().filter(|&c| c == 'é').count(), 5000);
+        assert_eq!(
+            passages.concat().chars().filter(|&c| c == 'é').count(),
+            5000
+        );
     }
 
     #[test]

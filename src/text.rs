@@ -6,11 +6,11 @@ use std::ops::Range;
 /// Words that end with a period without ending a sentence (compared lower-cased, without
 /// the period).
 const ABBREVIATIONS: &[&str] = &[
-    "m", "mm", "mme", "mmes", "mlle", "mlles", "dr", "pr", "me", "mgr", "gal", "gén", "gen",
-    "col", "cdt", "lt", "sgt", "st", "ste", "av", "apr", "j.-c", "janv", "févr", "fév", "avr",
-    "juil", "sept", "oct", "nov", "déc", "etc", "ex", "cf", "p", "pp", "vol", "n°", "no", "art",
-    "al", "env", "réf", "tél", "vs", "mr", "mrs", "ms", "jr", "sr",
-    "inc", "ltd", "co", "corp", "dept", "e.g", "i.e", "fig", "approx",
+    "m", "mm", "mme", "mmes", "mlle", "mlles", "dr", "pr", "me", "mgr", "gal", "gén", "gen", "col",
+    "cdt", "lt", "sgt", "st", "ste", "av", "apr", "j.-c", "janv", "févr", "fév", "avr", "juil",
+    "sept", "oct", "nov", "déc", "etc", "ex", "cf", "p", "pp", "vol", "n°", "no", "art", "al",
+    "env", "réf", "tél", "vs", "mr", "mrs", "ms", "jr", "sr", "inc", "ltd", "co", "corp", "dept",
+    "e.g", "i.e", "fig", "approx",
 ];
 
 /// The byte ranges of the sentences of `text`, trimmed, in order. A line break always ends a
@@ -29,7 +29,7 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
                 let mut j = end;
                 while let Some(&(k, n)) = iter.peek() {
                     if matches!(n, '.' | '!' | '?' | '…' | '»' | '"' | '”' | '’' | ')' | ']')
-                        || (n == '\u{a0}' || n == '\u{202f}')
+                        || matches!(n, ' ' | '\u{a0}' | '\u{202f}')
                             && text[k + n.len_utf8()..].starts_with('»')
                     {
                         j = k + n.len_utf8();
@@ -107,7 +107,11 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
         return s.to_string();
     }
     let keep = max.saturating_sub(1);
-    let end = s.char_indices().nth(keep).map(|(i, _)| i).unwrap_or(s.len());
+    let end = s
+        .char_indices()
+        .nth(keep)
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
     format!("{}…", s[..end].trim_end())
 }
 
@@ -117,7 +121,11 @@ pub fn truncate_words(s: &str, max: usize) -> String {
         return s.to_string();
     }
     let keep = max.saturating_sub(1);
-    let end = s.char_indices().nth(keep).map(|(i, _)| i).unwrap_or(s.len());
+    let end = s
+        .char_indices()
+        .nth(keep)
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
     let cut = &s[..end];
     let cut = match cut.rfind(char::is_whitespace) {
         Some(space) if space > end / 2 => &cut[..space],
@@ -141,7 +149,12 @@ mod tests {
     fn splits_plain_sentences() {
         assert_eq!(
             split("Le Mali et la Mauritanie. Une visite ! Pourquoi ? Oui…"),
-            vec!["Le Mali et la Mauritanie.", "Une visite !", "Pourquoi ?", "Oui…"]
+            vec![
+                "Le Mali et la Mauritanie.",
+                "Une visite !",
+                "Pourquoi ?",
+                "Oui…"
+            ]
         );
     }
 
@@ -155,14 +168,22 @@ mod tests {
                 "Le Gal. A. Diarra a parlé."
             ]
         );
-        assert_eq!(split("Il y avait 2.529 soldats. Fin."), vec!["Il y avait 2.529 soldats.", "Fin."]);
+        assert_eq!(
+            split("Il y avait 2.529 soldats. Fin."),
+            vec!["Il y avait 2.529 soldats.", "Fin."]
+        );
     }
 
     #[test]
     fn quotes_and_line_breaks() {
         assert_eq!(
             split("Il a dit « Nous viendrons. » Puis il est parti.\nTitre sans point\nSuite"),
-            vec!["Il a dit « Nous viendrons. »", "Puis il est parti.", "Titre sans point", "Suite"]
+            vec![
+                "Il a dit « Nous viendrons. »",
+                "Puis il est parti.",
+                "Titre sans point",
+                "Suite"
+            ]
         );
     }
 
@@ -170,7 +191,10 @@ mod tests {
     fn truncation_respects_char_boundaries() {
         assert_eq!(truncate_chars("sécurité", 4), "séc…");
         assert_eq!(truncate_chars("sécurité", 8), "sécurité");
-        assert_eq!(truncate_words("la sécurité des frontières", 14), "la sécurité…");
+        assert_eq!(
+            truncate_words("la sécurité des frontières", 14),
+            "la sécurité…"
+        );
         assert_eq!(truncate_chars("", 0), "");
     }
 }
