@@ -42,8 +42,14 @@ pub fn open(paths: &Paths) -> Result<Snapshot, IndexError> {
     let store = Store::new(&paths.index);
     let (snapshot, opened) = index::open_or_build(&corpus, &store, true)?;
     if let Opened::Built(report) = &opened {
+        let first = report.added == report.articles && report.unchanged + report.changed == 0;
         tracing::info!(
-            "the corpus changed: index refreshed in {:.2} s ({} articles, {} passages, {} failed)",
+            "{} in {:.2} s ({} articles, {} passages, {} failed)",
+            if first {
+                "no index yet: built it"
+            } else {
+                "the corpus changed: index refreshed"
+            },
             report.seconds,
             report.articles,
             report.passages,

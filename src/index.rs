@@ -561,6 +561,12 @@ impl Store {
             });
         }
         writer.commit()?;
+        // One segment answers faster than several: every question opens each segment's
+        // postings. The index is read far more often than it is written.
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
         writer.wait_merging_threads()?;
         catalog.failed.sort_by(|a, b| a.path.cmp(&b.path));
         report.failed = catalog

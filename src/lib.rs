@@ -5,6 +5,7 @@
 //! usable from a terminal.
 
 pub mod analyzer;
+pub mod bench;
 pub mod console;
 pub mod corpus;
 pub mod cues;

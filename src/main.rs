@@ -59,6 +59,36 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         question: Vec<String>,
     },
+    /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
+    /// the configured corpus (the index is rebuilt)
+    Bench {
+        /// Print one JSON line
+        #[arg(long)]
+        json: bool,
+        /// Also ask the questions of this file (JSON lines with "q", or one question a line)
+        #[arg(long)]
+        questions: Option<PathBuf>,
+        /// How many questions in all (the rest are drawn from the corpus)
+        #[arg(long, default_value_t = 3000)]
+        count: usize,
+    },
+}
+
+/// Questions from a file: JSON lines with a "q" field, or plain lines.
+fn read_questions(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the questions in {}", path.display()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v.get("q").and_then(|q| q.as_str()).map(str::to_string))
+                .unwrap_or_else(|| l.to_string())
+        })
+        .collect())
 }
 
 fn main() -> ExitCode {
@@ -84,6 +114,7 @@ fn run() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .init();
@@ -95,6 +126,23 @@ fn run() -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let outcome = match cli.command {
+        Command::Bench {
+            json,
+            questions,
+            count,
+        } => {
+            let extra = match questions {
+                Some(path) => read_questions(&path)?,
+                None => vec![],
+            };
+            let report = kiosque::bench::run(&paths.corpus, &paths.index, &extra, count)?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&report)?)?;
+            } else {
+                write!(out, "{}", kiosque::bench::report_text(&report))?;
+            }
+            Outcome::Done
+        }
         Command::Index { full, json } => console::index(&paths, full, json, &mut out)?,
         Command::Articles { json } => console::articles(&paths, json, &mut out)?,
         Command::Ask {

@@ -388,13 +388,18 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
     answer.answered = best.confidence() >= bar(best);
     if answer.answered {
         let best_score = best.score;
-        let chosen: Vec<&Candidate> = candidates
+        let good = candidates
             .iter()
-            .filter(|c| c.confidence() >= bar(c) * 0.8 && c.score >= best_score * 0.2)
-            .take(top)
-            .collect();
-        for c in chosen {
-            answer.hits.push(hit(snapshot, &searcher, &langs, c, asks)?);
+            .filter(|c| c.confidence() >= bar(c) * 0.8 && c.score >= best_score * 0.2);
+        for c in good {
+            let h = hit(snapshot, &searcher, &langs, c, asks)?;
+            // the same text twice (a copied article, a repeated paragraph) is shown once
+            if answer.hits.iter().all(|k| k.passage != h.passage) {
+                answer.hits.push(h);
+            }
+            if answer.hits.len() == top {
+                break;
+            }
         }
         // ... and in the sentence that answers, not elsewhere in the passage.
         if let Some(h) = answer.hits.first() {

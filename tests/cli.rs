@@ -315,3 +315,58 @@ fn missing_corpus_is_a_clear_error() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_same_passage_is_shown_once() {
+    let ws = Workspace::new();
+    let original = std::fs::read(ws.corpus().join("000_85e6ff03ba5961ec.txt")).unwrap();
+    ws.write("003_copie.txt", &original);
+    let out = ws.run(&["ask", "--json", "--top", "5", "patrouilles mixtes"], None);
+    let answer = json(stdout(&out).trim());
+    let passages: Vec<&str> = answer["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["passage"].as_str().unwrap())
+        .collect();
+    assert!(!passages.is_empty());
+    let mut unique = passages.clone();
+    unique.dedup();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), passages.len(), "{passages:#?}");
+}
+
+#[test]
+fn one_build_at_a_time_and_questions_meanwhile() {
+    let ws = Workspace::new();
+    assert!(ws.run(&["index"], None).status.success());
+    // another process holds the build lock, as a running `kiosque index` does
+    let lock = std::fs::File::options()
+        .write(true)
+        .open(ws.index().join("build.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+
+    let out = ws.run(&["index"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is running"), "{}", stderr(&out));
+
+    // the corpus changed, but the build is someone else's: answer from the last index
+    ws.write(
+        "002_new.txt",
+        "Nouveau\n\nUn article sur les oasis.\n".as_bytes(),
+    );
+    let out = ws.run(&["ask", "--json", "relations fraternelles"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(stdout(&out).trim())["answered"], true);
+    assert!(
+        stderr(&out).contains("answering from the last index"),
+        "{}",
+        stderr(&out)
+    );
+
+    drop(lock);
+    let out = ws.run(&["ask", "--json", "oasis"], None);
+    assert_eq!(json(stdout(&out).trim())["hits"][0]["article"], "002_new");
+}

@@ -1,0 +1,244 @@
+//! `kiosque bench`: measures, in-process, what a user waits for: a full build (seconds and
+//! MB/s of article text), opening an existing index, answering questions with highlights
+//! (p50/p95/p99), the same questions as a bare tantivy BM25 top-10 search on the same index
+//! (the floor), and the process's peak memory.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::QueryParser;
+
+use crate::corpus::Corpus;
+use crate::index::{self, IndexError, Snapshot, Store};
+use crate::search;
+use crate::text;
+
+/// What one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub articles: usize,
+    pub passages: u64,
+    pub corpus_mb: f64,
+    pub build_seconds: f64,
+    pub build_mb_per_s: f64,
+    pub startup_ms: f64,
+    pub questions: usize,
+    pub answered: usize,
+    pub ask_p50_ms: f64,
+    pub ask_p95_ms: f64,
+    pub ask_p99_ms: f64,
+    pub raw_tantivy_p50_ms: f64,
+    pub raw_tantivy_p99_ms: f64,
+    pub ask_over_raw_p50: f64,
+    pub peak_rss_mb: f64,
+    pub threads: usize,
+}
+
+/// Runs the benchmark on a corpus, building its index in `index_dir` (replacing what is
+/// there). `extra` questions come first; the rest are drawn from the corpus itself.
+pub fn run(
+    corpus_dir: &Path,
+    index_dir: &Path,
+    extra: &[String],
+    count: usize,
+) -> Result<BenchReport, IndexError> {
+    let corpus = Corpus::open(corpus_dir)?;
+    let store = Store::new(index_dir);
+
+    let lock = store.lock()?;
+    let started = Instant::now();
+    store.build(&corpus, None, &lock)?;
+    let build_seconds = started.elapsed().as_secs_f64();
+    drop(lock);
+    let bytes: u64 = report_bytes(&store);
+    let corpus_mb = bytes as f64 / 1e6;
+
+    // what `kiosque ask` pays before it can answer: open the index, check the corpus
+    let mut startups = Vec::new();
+    let mut snapshot = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (s, _) = index::open_or_build(&corpus, &store, true)?;
+        startups.push(ms(t));
+        snapshot = Some(s);
+    }
+    let snapshot =
+        snapshot.ok_or_else(|| IndexError::Unusable(index_dir.to_path_buf(), "no index".into()))?;
+    let startup_ms = percentile(&mut startups, 0.5);
+
+    let mut questions: Vec<String> = extra.to_vec();
+    questions.extend(questions_from(
+        &snapshot,
+        &corpus,
+        count.saturating_sub(questions.len()),
+    ));
+
+    // warm the caches the way a running bot has them warm
+    for q in questions.iter().take(200) {
+        let _ = search::ask(&snapshot, q, 3);
+    }
+    let mut ask_ms = Vec::with_capacity(questions.len());
+    let mut answered = 0;
+    for q in &questions {
+        let t = Instant::now();
+        if let Ok(a) = search::ask(&snapshot, q, 3) {
+            answered += a.answered as usize;
+        }
+        ask_ms.push(ms(t));
+    }
+    let mut raw_ms = raw_tantivy(&snapshot, &questions)?;
+
+    let ask_p50_ms = percentile(&mut ask_ms, 0.5);
+    let raw_p50 = percentile(&mut raw_ms, 0.5);
+    Ok(BenchReport {
+        articles: snapshot.catalog.articles.len(),
+        passages: snapshot.catalog.passages,
+        corpus_mb: round(corpus_mb),
+        build_seconds: round(build_seconds),
+        build_mb_per_s: round(corpus_mb / build_seconds.max(1e-9)),
+        startup_ms: round(startup_ms),
+        questions: questions.len(),
+        answered,
+        ask_p50_ms: round(ask_p50_ms),
+        ask_p95_ms: round(percentile(&mut ask_ms, 0.95)),
+        ask_p99_ms: round(percentile(&mut ask_ms, 0.99)),
+        raw_tantivy_p50_ms: round(raw_p50),
+        raw_tantivy_p99_ms: round(percentile(&mut raw_ms, 0.99)),
+        ask_over_raw_p50: round(ask_p50_ms / raw_p50.max(1e-9)),
+        peak_rss_mb: round(peak_rss_mb()),
+        threads: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    })
+}
+
+fn report_bytes(store: &Store) -> u64 {
+    store
+        .open()
+        .map(|s| s.catalog.articles.iter().map(|a| a.size).sum())
+        .unwrap_or(0)
+}
+
+/// The floor: the same questions through tantivy's own lenient parser, BM25 top 10 on the
+/// French passage text, no highlights.
+fn raw_tantivy(snapshot: &Snapshot, questions: &[String]) -> Result<Vec<f64>, IndexError> {
+    let parser = QueryParser::for_index(&snapshot.index, vec![snapshot.fields.text_fr]);
+    let searcher = snapshot.reader.searcher();
+    let collector = TopDocs::with_limit(10).order_by_score();
+    let mut out = Vec::with_capacity(questions.len());
+    for q in questions.iter().take(200) {
+        let (query, _) = parser.parse_query_lenient(q);
+        let _ = searcher.search(&query, &collector)?;
+    }
+    for q in questions {
+        let t = Instant::now();
+        let (query, _) = parser.parse_query_lenient(q);
+        let _ = searcher.search(&query, &collector)?;
+        out.push(ms(t));
+    }
+    Ok(out)
+}
+
+/// Questions drawn from the corpus, the same on every run: article titles, and runs of a few
+/// words from a sentence of an article, as someone who half remembers it would ask.
+fn questions_from(snapshot: &Snapshot, corpus: &Corpus, count: usize) -> Vec<String> {
+    let articles = &snapshot.catalog.articles;
+    let mut out = Vec::with_capacity(count);
+    if articles.is_empty() {
+        return out;
+    }
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut tries = 0;
+    while out.len() < count && tries < count * 4 {
+        tries += 1;
+        let a = &articles[(next() % articles.len() as u64) as usize];
+        if next() % 3 == 0 {
+            out.push(a.title.clone());
+            continue;
+        }
+        let Ok(body) = std::fs::read_to_string(corpus.path_of(&a.path)) else {
+            continue;
+        };
+        let sentences = text::sentences(&body);
+        if sentences.is_empty() {
+            continue;
+        }
+        let s = &body[sentences[(next() % sentences.len() as u64) as usize].clone()];
+        let words: Vec<&str> = s.split_whitespace().collect();
+        if words.len() < 4 {
+            continue;
+        }
+        let len = 3 + (next() % 5) as usize;
+        let start = (next() % (words.len().saturating_sub(len).max(1)) as u64) as usize;
+        let q = words[start..(start + len).min(words.len())].join(" ");
+        out.push(text::truncate_chars(&q, search::MAX_QUESTION_CHARS));
+    }
+    out
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let i = ((values.len() as f64 - 1.0) * p).round() as usize;
+    values[i.min(values.len() - 1)]
+}
+
+/// The process's peak resident memory, from /proc (0 where there is none).
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// The report for a terminal.
+pub fn report_text(r: &BenchReport) -> String {
+    format!(
+        "corpus: {} articles, {} passages, {:.1} MB of text ({} threads)\n\
+         build: {:.2} s, {:.1} MB/s\n\
+         startup with an existing index: {:.1} ms\n\
+         ask ({} questions, {} answered): p50 {:.3} ms, p95 {:.3} ms, p99 {:.3} ms\n\
+         raw tantivy BM25 top 10: p50 {:.3} ms, p99 {:.3} ms (ask p50 = {:.1} × raw)\n\
+         peak RSS: {:.0} MB\n",
+        r.articles,
+        r.passages,
+        r.corpus_mb,
+        r.threads,
+        r.build_seconds,
+        r.build_mb_per_s,
+        r.startup_ms,
+        r.questions,
+        r.answered,
+        r.ask_p50_ms,
+        r.ask_p95_ms,
+        r.ask_p99_ms,
+        r.raw_tantivy_p50_ms,
+        r.raw_tantivy_p99_ms,
+        r.ask_over_raw_p50,
+        r.peak_rss_mb
+    )
+}
