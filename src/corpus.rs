@@ -562,13 +562,15 @@ fn strip_inline_markdown(line: &str) -> String {
 
 /// French unless the text reads clearly as English (more English function words than French).
 pub fn guess_lang(body: &str) -> Lang {
-    const EN: [&str; 14] = [
+    const EN: &[&str] = &[
         "the", "and", "of", "to", "is", "in", "that", "with", "for", "was", "were", "which",
-        "this", "from",
+        "this", "from", "an", "at", "by", "it", "are", "be", "had", "has", "have", "been", "their",
+        "they", "after", "because", "during", "would", "will", "not", "but",
     ];
-    const FR: [&str; 14] = [
+    const FR: &[&str] = &[
         "le", "la", "les", "des", "et", "est", "une", "du", "dans", "que", "pour", "sur", "qui",
-        "au",
+        "au", "aux", "un", "en", "pas", "ont", "été", "par", "avec", "il", "elle", "nous", "ces",
+        "cette", "sont", "mais",
     ];
     let (mut en, mut fr) = (0usize, 0usize);
     for word in body
@@ -580,7 +582,7 @@ pub fn guess_lang(body: &str) -> Lang {
         en += EN.contains(&w.as_str()) as usize;
         fr += FR.contains(&w.as_str()) as usize;
     }
-    if en > fr * 2 && en >= 5 {
+    if en > fr * 2 && en >= 3 {
         Lang::En
     } else {
         Lang::Fr

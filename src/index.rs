@@ -26,7 +26,7 @@ use crate::passage;
 
 /// Bumped whenever the schema, the analyzers or the passage rules change: an index of another
 /// version is rebuilt.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const CATALOG: &str = "catalog.json";
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "build.lock";
@@ -320,7 +320,7 @@ pub fn changes(corpus: &Corpus, listing: &Listing, catalog: &Catalog) -> Changes
             c.failures_changed = true;
         }
     }
-    c.removed = known.len() - seen;
+    c.removed = known.len().saturating_sub(seen);
     if seen_failed != known_failed.len() {
         c.failures_changed = true;
     }

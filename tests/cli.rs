@@ -370,3 +370,39 @@ fn one_build_at_a_time_and_questions_meanwhile() {
     let out = ws.run(&["ask", "--json", "oasis"], None);
     assert_eq!(json(stdout(&out).trim())["hits"][0]["article"], "002_new");
 }
+
+#[test]
+fn english_articles_get_the_english_analyzer() {
+    let ws = Workspace::new();
+    ws.write(
+        "en_border.md",
+        b"---\ntitle: Border crossings reopened\nlang: en\n---\nThe authorities reopened the border crossings after months of closures.\n",
+    );
+    // a .txt in English is recognised without front matter
+    ws.write(
+        "en_wells.txt",
+        b"Wells in the desert\n\nThe villagers were digging new wells because the old ones had dried up during the drought.\n",
+    );
+    let out = ws.run(&["articles", "--json"], None);
+    let list = json(stdout(&out).trim());
+    let lang = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .map(|a| a["lang"].as_str().unwrap().to_string())
+    };
+    assert_eq!(lang("en_border").as_deref(), Some("en"));
+    assert_eq!(lang("en_wells").as_deref(), Some("en"));
+    assert_eq!(lang("000_85e6ff03ba5961ec").as_deref(), Some("fr"));
+    // English stemming: "closure" meets "closures", "crossing" meets "crossings"
+    let out = ws.run(&["ask", "--json", "border crossing closure"], None);
+    let answer = json(stdout(&out).trim());
+    assert_eq!(answer["hits"][0]["article"], "en_border", "{answer}");
+    assert!(answer["hits"][0]["highlight"]
+        .as_str()
+        .unwrap()
+        .contains("**closures**"));
+    let out = ws.run(&["ask", "--json", "Why did the villagers dig wells?"], None);
+    assert_eq!(json(stdout(&out).trim())["hits"][0]["article"], "en_wells");
+}
