@@ -6,11 +6,17 @@
 
 pub mod analyzer;
 pub mod bench;
+pub mod config;
 pub mod console;
 pub mod corpus;
 pub mod cues;
+pub mod discord;
+pub mod engine;
 pub mod index;
 pub mod passage;
+pub mod ratelimit;
 pub mod render;
+pub mod reply;
 pub mod search;
+pub mod summarize;
 pub mod text;

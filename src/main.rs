@@ -59,6 +59,8 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         question: Vec<String>,
     },
+    /// Run the Discord bot (settings from the environment and .env: see .env.example)
+    Serve,
     /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
     /// the configured corpus (the index is rebuilt)
     Bench {
@@ -89,6 +91,36 @@ fn read_questions(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
                 .unwrap_or_else(|| l.to_string())
         })
         .collect())
+}
+
+/// `kiosque serve`: the bot, until Ctrl-C or SIGTERM. A missing or rejected token exits 2.
+fn serve(paths: Paths) -> anyhow::Result<ExitCode> {
+    use kiosque::discord::ServeError;
+    let mut config = match kiosque::config::Config::from_env(|k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kiosque: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    config.corpus = paths.corpus.clone();
+    config.index = paths.index.clone();
+    let engine = std::sync::Arc::new(kiosque::engine::Engine::open(&paths.corpus, &paths.index)?);
+    tracing::info!(
+        "{} articles indexed; connecting to Discord",
+        engine.snapshot().catalog.articles.len()
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(kiosque::discord::run(config, engine)) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e @ ServeError::TokenRejected) => {
+            eprintln!("kiosque: {e}");
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -126,6 +158,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let outcome = match cli.command {
+        Command::Serve => return serve(paths),
         Command::Bench {
             json,
             questions,

@@ -1,0 +1,381 @@
+//! The Discord bot: serenity and poise set up over the engine. Commands live one group per
+//! file; this module builds the framework, answers mentions and direct messages, turns
+//! [`crate::reply::Reply`] values into Discord messages (always with allowed mentions set to
+//! none), reports errors to users with an id only, and shuts down on Ctrl-C or SIGTERM.
+//! Nothing outside this module knows about serenity.
+
+mod articles;
+mod ask;
+mod reindex;
+mod summary;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use poise::serenity_prelude as serenity;
+
+use crate::config::Config;
+use crate::corpus::Lang;
+use crate::engine::Engine;
+use crate::ratelimit::RateLimiter;
+use crate::reply::{self, Reply, Say};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// What every command and event sees.
+pub struct Data {
+    pub engine: Arc<Engine>,
+    pub config: Config,
+    pub limiter: RateLimiter,
+}
+
+/// Questions per user per window.
+pub const RATE_MAX: usize = 5;
+pub const RATE_WINDOW: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("Discord rejected DISCORD_TOKEN: check the bot token (see .env.example)")]
+    TokenRejected,
+    #[error("Discord: {0}")]
+    Discord(#[from] serenity::Error),
+}
+
+/// All commands, for the framework and for registration.
+pub fn commands() -> Vec<poise::Command<Data, Error>> {
+    vec![
+        ask::ask(),
+        summary::summary(),
+        articles::articles(),
+        reindex::reindex(),
+    ]
+}
+
+/// Runs the bot until Ctrl-C or SIGTERM.
+pub async fn run(config: Config, engine: Arc<Engine>) -> Result<(), ServeError> {
+    let mut http = serenity::HttpBuilder::new(config.token.expose());
+    if let Some(base) = &config.api_base {
+        // serenity's rate limiter only knows Discord's own host: off behind a proxy
+        http = http.proxy(base.as_str()).ratelimiter_disabled(true);
+    }
+    let http = http.build();
+    let intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES;
+    let guild_id = config.guild_id;
+    let data = Data {
+        engine,
+        config,
+        limiter: RateLimiter::new(RATE_MAX, RATE_WINDOW),
+    };
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands(),
+            on_error: |error| Box::pin(on_error(error)),
+            event_handler: |ctx, event| Box::pin(on_event(ctx, event)),
+            ..Default::default()
+        })
+        .initialize_owners(false)
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                let commands = &framework.options().commands;
+                match guild_id {
+                    Some(id) => {
+                        poise::builtins::register_in_guild(
+                            ctx,
+                            commands,
+                            serenity::GuildId::new(id),
+                        )
+                        .await?
+                    }
+                    None => poise::builtins::register_globally(ctx, commands).await?,
+                }
+                tracing::info!(
+                    "connected as {} ({} commands registered {})",
+                    ready.user.name,
+                    commands.len(),
+                    if guild_id.is_some() {
+                        "in the server"
+                    } else {
+                        "globally"
+                    }
+                );
+                Ok(data)
+            })
+        })
+        .build();
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await?;
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        shards.shutdown_all().await;
+    });
+    match client.start().await {
+        Ok(()) => Ok(()),
+        Err(serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication)) => {
+            Err(ServeError::TokenRejected)
+        }
+        Err(serenity::Error::Http(e)) if e.status_code().is_some_and(|s| s.as_u16() == 401) => {
+            Err(ServeError::TokenRejected)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// A short id to find an error in the log.
+fn error_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    format!("{:08x}", (t ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)) as u32)
+}
+
+/// The reply language of a command's asker.
+pub fn lang_of(ctx: Context<'_>) -> Lang {
+    reply::lang_of_locale(ctx.locale().unwrap_or("en"))
+}
+
+/// Errors: the user gets an apology and an id, the log gets the details.
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Setup { error, .. } => {
+            tracing::error!("setup failed: {error}");
+        }
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let id = error_id();
+            tracing::error!(error_id = %id, command = %ctx.command().name, "{error}");
+            let text = reply::say(lang_of(ctx), Say::Error(id));
+            let _ = send(
+                ctx,
+                &Reply {
+                    content: Some(text),
+                    embeds: vec![],
+                    ephemeral: true,
+                },
+            )
+            .await;
+        }
+        poise::FrameworkError::EventHandler { error, event, .. } => {
+            tracing::error!(error_id = %error_id(), event = event.snake_case_name(), "{error}");
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!("while handling an error: {e}");
+            }
+        }
+    }
+}
+
+/// No pings, ever: not @everyone, not roles, not users, not the person replied to.
+pub fn no_mentions() -> serenity::CreateAllowedMentions {
+    serenity::CreateAllowedMentions::new()
+        .empty_users()
+        .empty_roles()
+        .replied_user(false)
+}
+
+fn embed(e: &reply::Embed) -> serenity::CreateEmbed {
+    let mut b = serenity::CreateEmbed::new();
+    if let Some(t) = &e.title {
+        b = b.title(t);
+    }
+    if let Some(u) = &e.url {
+        b = b.url(u);
+    }
+    if let Some(d) = &e.description {
+        b = b.description(d);
+    }
+    for f in &e.fields {
+        b = b.field(&f.name, &f.value, f.inline);
+    }
+    if let Some(f) = &e.footer {
+        b = b.footer(serenity::CreateEmbedFooter::new(f));
+    }
+    if let Some(c) = e.color {
+        b = b.colour(c);
+    }
+    b
+}
+
+fn poise_reply(r: &Reply) -> poise::CreateReply {
+    let mut out = poise::CreateReply::default()
+        .ephemeral(r.ephemeral)
+        .allowed_mentions(no_mentions());
+    if let Some(c) = &r.content {
+        out = out.content(c);
+    }
+    for e in &r.embeds {
+        out = out.embed(embed(e));
+    }
+    out
+}
+
+/// Sends a reply to a command.
+pub async fn send<'a>(ctx: Context<'a>, r: &Reply) -> Result<poise::ReplyHandle<'a>, Error> {
+    Ok(ctx.send(poise_reply(r)).await?)
+}
+
+/// Whether `user` may ask now; when not, the polite refusal to send (privately).
+pub fn limited(data: &Data, user: u64, lang: Lang) -> Option<Reply> {
+    data.limiter
+        .check(user, Instant::now())
+        .err()
+        .map(|wait| Reply {
+            content: Some(reply::say(lang, Say::RateLimited(wait.as_secs().max(1)))),
+            embeds: vec![],
+            ephemeral: true,
+        })
+}
+
+/// The question in a message that mentions the bot: the text without the mention(s).
+pub fn question_after_mention(content: &str, bot_id: u64) -> String {
+    content
+        .replace(&format!("<@{bot_id}>"), " ")
+        .replace(&format!("<@!{bot_id}>"), " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn on_event(
+    framework: poise::FrameworkContext<'_, Data, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
+    let serenity::FullEvent::Message { new_message: msg } = event else {
+        return Ok(());
+    };
+    let ctx = framework.serenity_context;
+    let bot_id = ctx.cache.current_user().id;
+    if msg.author.bot || msg.author.id == bot_id {
+        return Ok(());
+    }
+    let in_dm = msg.guild_id.is_none();
+    if !in_dm && !msg.mentions.iter().any(|u| u.id == bot_id) {
+        return Ok(());
+    }
+    let question = question_after_mention(&msg.content, bot_id.get());
+    // a mention replies in the server's language; a DM in the language the question reads in
+    let lang = match msg
+        .guild_id
+        .and_then(|g| ctx.cache.guild(g).map(|g| g.preferred_locale.clone()))
+    {
+        Some(locale) => reply::lang_of_locale(&locale),
+        None if in_dm => crate::corpus::guess_lang(&question),
+        None => Lang::Fr,
+    };
+    let data = framework.user_data;
+    let r = if question.is_empty() {
+        Reply {
+            content: Some(reply::say(lang, Say::EmptyMention)),
+            ..Default::default()
+        }
+    } else if let Some(refusal) = limited(data, msg.author.id.get(), lang) {
+        refusal
+    } else {
+        let engine = data.engine.clone();
+        let q = question.clone();
+        match tokio::task::spawn_blocking(move || engine.ask(&q, 3)).await? {
+            Ok(answer) => reply::answer(&answer, lang, false),
+            Err(crate::search::AskError::Question(e)) => Reply {
+                content: Some(reply::say(lang, Say::Rejected(e.to_string()))),
+                ..Default::default()
+            },
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let mut m = serenity::CreateMessage::new()
+        .reference_message(msg)
+        .allowed_mentions(no_mentions());
+    if let Some(c) = &r.content {
+        m = m.content(c);
+    }
+    for e in &r.embeds {
+        m = m.embed(embed(e));
+    }
+    msg.channel_id.send_message(&ctx.http, m).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mention_is_removed_from_the_question() {
+        assert_eq!(
+            question_after_mention("<@42> Qui dirigeait ?", 42),
+            "Qui dirigeait ?"
+        );
+        assert_eq!(question_after_mention("Dis <@!42>  qui ?", 42), "Dis qui ?");
+        assert_eq!(question_after_mention("<@42>", 42), "");
+        assert_eq!(question_after_mention("<@43> x", 42), "<@43> x");
+    }
+
+    #[test]
+    fn error_ids_differ() {
+        assert_ne!(error_id(), error_id());
+        assert_eq!(error_id().len(), 8);
+    }
+
+    #[test]
+    fn commands_have_french_and_english() {
+        for c in commands() {
+            assert!(c.description.is_some(), "{}", c.name);
+            assert!(
+                c.description_localizations.iter().any(|(l, _)| l == "fr"),
+                "{}",
+                c.name
+            );
+            assert!(
+                c.name_localizations.iter().any(|(l, _)| l == "fr"),
+                "{}",
+                c.name
+            );
+            for p in &c.parameters {
+                assert!(p.description.is_some(), "{}.{}", c.name, p.name);
+                assert!(
+                    p.description_localizations.iter().any(|(l, _)| l == "fr"),
+                    "{}.{}",
+                    c.name,
+                    p.name
+                );
+                assert!(
+                    p.name_localizations.iter().any(|(l, _)| l == "fr"),
+                    "{}.{}",
+                    c.name,
+                    p.name
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! /reindex: admins rebuild the index after changing the corpus; questions keep being
+//! answered from the previous index meanwhile.
+
+use super::{lang_of, send, Context, Error};
+use crate::engine::ReindexError;
+use crate::reply::{self, Reply, Say};
+
+/// The permissions and roles of the member who ran the command, from the interaction.
+fn member_rights(ctx: Context<'_>) -> (u64, Vec<u64>) {
+    match ctx {
+        poise::Context::Application(app) => match app.interaction.member.as_ref() {
+            Some(m) => (
+                m.permissions.map_or(0, |p| p.bits()),
+                m.roles.iter().map(|r| r.get()).collect(),
+            ),
+            None => (0, vec![]),
+        },
+        poise::Context::Prefix(_) => (0, vec![]),
+    }
+}
+
+/// Rebuild the index after adding or changing articles (admins)
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD",
+    name_localized("fr", "réindexer"),
+    description_localized(
+        "fr",
+        "Reconstruire l’index après avoir ajouté ou modifié des articles (admins)"
+    )
+)]
+pub async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
+    let lang = lang_of(ctx);
+    let data = ctx.data();
+    let (permissions, roles) = member_rights(ctx);
+    if !data
+        .config
+        .may_reindex(permissions, &roles, ctx.author().id.get())
+    {
+        send(ctx, &private(reply::say(lang, Say::NotAdmin))).await?;
+        return Ok(());
+    }
+    if data.engine.is_reindexing() {
+        send(ctx, &private(reply::say(lang, Say::ReindexRunning))).await?;
+        return Ok(());
+    }
+    ctx.defer_ephemeral().await?;
+    let engine = data.engine.clone();
+    let result = tokio::task::spawn_blocking(move || engine.reindex(false)).await?;
+    let r = match result {
+        Ok(report) => reply::reindex(&report, lang),
+        Err(ReindexError::Running) => private(reply::say(lang, Say::ReindexRunning)),
+        Err(e) => return Err(e.into()),
+    };
+    send(ctx, &r).await?;
+    Ok(())
+}
+
+fn private(text: String) -> Reply {
+    Reply {
+        content: Some(text),
+        embeds: vec![],
+        ephemeral: true,
+    }
+}

@@ -1,0 +1,90 @@
+//! /summary: an article's summary, with autocomplete over titles and ids.
+
+use poise::serenity_prelude as serenity;
+
+use super::{lang_of, send, Context, Error};
+use crate::corpus::Corpus;
+use crate::reply::{self, limits, Reply, Say};
+use crate::summarize::{self, SummaryError};
+
+async fn autocomplete_article(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let wanted = crate::cues::fold(partial);
+    let choices = ctx
+        .data()
+        .engine
+        .snapshot()
+        .catalog
+        .articles
+        .iter()
+        .filter(|a| {
+            wanted.is_empty()
+                || crate::cues::fold(&a.title).contains(&wanted)
+                || crate::cues::fold(&a.id).contains(&wanted)
+        })
+        .take(limits::CHOICES)
+        .map(|a| {
+            let name = crate::text::truncate_chars(&a.title, limits::CHOICE_NAME);
+            serenity::AutocompleteChoice::new(name, a.id.clone())
+        })
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Summarise an article
+#[poise::command(
+    slash_command,
+    name_localized("fr", "résumé"),
+    description_localized("fr", "Résumer un article")
+)]
+pub async fn summary(
+    ctx: Context<'_>,
+    #[description = "The article (title or id)"]
+    #[name_localized("fr", "article")]
+    #[description_localized("fr", "L’article (titre ou identifiant)")]
+    #[autocomplete = "autocomplete_article"]
+    #[max_length = 200]
+    article: String,
+    #[description = "How many sentences (1 to 10, 3 by default)"]
+    #[name_localized("fr", "phrases")]
+    #[description_localized("fr", "Combien de phrases (1 à 10, 3 par défaut)")]
+    #[min = 1]
+    #[max = 10]
+    sentences: Option<u8>,
+) -> Result<(), Error> {
+    let lang = lang_of(ctx);
+    let engine = ctx.data().engine.clone();
+    let n = sentences.unwrap_or(3).clamp(1, 10) as usize;
+    let result = tokio::task::spawn_blocking(move || {
+        let snapshot = engine.snapshot();
+        let entry = summarize::find(&snapshot.catalog.articles, &article)?.clone();
+        let corpus = Corpus::open(engine.corpus_dir())
+            .map_err(|e| SummaryError::Unreadable(entry.id.clone(), e.to_string()))?;
+        summarize::summary(&corpus, &entry, n)
+    })
+    .await?;
+    let r = match result {
+        Ok(s) => reply::summary(&s, lang),
+        Err(SummaryError::NotFound { closest, .. }) => {
+            ephemeral(reply::say(lang, Say::NoArticle(closest)))
+        }
+        Err(SummaryError::Ambiguous { matches, .. }) => {
+            ephemeral(reply::say(lang, Say::Ambiguous(matches)))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    send(ctx, &r).await?;
+    Ok(())
+}
+
+fn ephemeral(text: String) -> Reply {
+    let mut r = Reply {
+        content: Some(text),
+        embeds: vec![],
+        ephemeral: true,
+    };
+    reply::fit(&mut r);
+    r
+}

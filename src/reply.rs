@@ -1,0 +1,640 @@
+//! Answers, summaries, article lists and reindex reports as Discord messages, described
+//! without Discord types: text and embeds in the asker's language, corpus text escaped so it
+//! neither breaks Markdown nor looks like a mention, and every part within Discord's limits,
+//! cut at character boundaries with an ellipsis. The `discord` module only turns these into
+//! serenity builders.
+
+use crate::corpus::Lang;
+use crate::index::{ArticleEntry, BuildReport};
+use crate::search::{Answer, Hit};
+use crate::summarize::Summary;
+use crate::text;
+
+/// Discord's limits, in characters.
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const TITLE: usize = 256;
+    pub const DESCRIPTION: usize = 4096;
+    pub const FIELD_NAME: usize = 256;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const FOOTER: usize = 2048;
+    pub const EMBEDS_TOTAL: usize = 6000;
+    pub const EMBEDS: usize = 10;
+    pub const FIELDS: usize = 25;
+    pub const CHOICE_NAME: usize = 100;
+    pub const CHOICES: usize = 25;
+}
+
+/// Articles per page of /articles.
+pub const ARTICLES_PER_PAGE: usize = 10;
+const COLOR: u32 = 0x2b6cb0;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embed {
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub fields: Vec<Field>,
+    pub footer: Option<String>,
+    pub color: Option<u32>,
+}
+
+impl Embed {
+    fn len(&self) -> usize {
+        let c = |s: &Option<String>| s.as_deref().map_or(0, |s| s.chars().count());
+        c(&self.title)
+            + c(&self.description)
+            + c(&self.footer)
+            + self
+                .fields
+                .iter()
+                .map(|f| f.name.chars().count() + f.value.chars().count())
+                .sum::<usize>()
+    }
+}
+
+/// A message to send: never mentions anyone (the sender sets allowed mentions to none).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reply {
+    pub content: Option<String>,
+    pub embeds: Vec<Embed>,
+    pub ephemeral: bool,
+}
+
+/// The reply language for a Discord locale ("fr", "fr-FR"...): French or English.
+pub fn lang_of_locale(locale: &str) -> Lang {
+    if locale.to_lowercase().starts_with("fr") {
+        Lang::Fr
+    } else {
+        Lang::En
+    }
+}
+
+/// Corpus or user text made safe for Discord: Markdown characters escaped, mentions
+/// (`@everyone`, `<@id>`) broken with an invisible space so they neither ping nor render.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut line_start = true;
+    for c in s.chars() {
+        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']')
+            || (line_start && matches!(c, '>' | '#' | '-'))
+        {
+            out.push('\\');
+        }
+        out.push(c);
+        if c == '@' {
+            out.push('\u{200b}');
+        }
+        line_start = c == '\n' || (line_start && c.is_whitespace());
+    }
+    out
+}
+
+/// `s` cut to `max` characters with an ellipsis, Markdown marks removed when cut (a cut may
+/// split them).
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let plain = s.replace("**", "").replace("__", "");
+    text::truncate_chars(&plain, max)
+}
+
+/// A hit's passage for Discord: matched words bold, the best sentence underlined, at most
+/// `max` characters. A long passage is cut around its best sentence, at word boundaries.
+pub fn highlight(hit: &Hit, max: usize) -> String {
+    let passage = &hit.passage;
+    let mut budget = max;
+    for _ in 0..6 {
+        let (start, end) = window(passage, hit.answer_span.clone(), budget);
+        let mut out = String::new();
+        if start > 0 {
+            out.push('…');
+        }
+        let mut events: Vec<(usize, u8, &str)> = Vec::new();
+        let ok = |i: usize| passage.is_char_boundary(i);
+        for m in &hit.marks {
+            if m.start >= start && m.end <= end && m.start < m.end && ok(m.start) && ok(m.end) {
+                events.push((m.start, 3, "**"));
+                events.push((m.end, 0, "**"));
+            }
+        }
+        if let Some(a) = &hit.answer_span {
+            let (s, e) = (a.start.max(start), a.end.min(end));
+            if s < e && ok(s) && ok(e) {
+                events.push((s, 2, "__"));
+                events.push((e, 1, "__"));
+            }
+        }
+        events.sort();
+        let mut at = start;
+        for (pos, _, marker) in events {
+            out.push_str(&escape(passage.get(at..pos).unwrap_or("")));
+            out.push_str(marker);
+            at = pos;
+        }
+        out.push_str(&escape(&passage[at..end]));
+        if end < passage.len() {
+            out.push('…');
+        }
+        let len = out.chars().count();
+        if len <= max {
+            return out;
+        }
+        budget = budget.saturating_sub(len - max + 16).max(16);
+    }
+    cut(&escape(passage), max)
+}
+
+/// The byte range of `passage` to show in about `budget` characters: all of it when it fits,
+/// else a stretch around the answer, cut at spaces.
+fn window(passage: &str, answer: Option<std::ops::Range<usize>>, budget: usize) -> (usize, usize) {
+    if passage.chars().count() <= budget {
+        return (0, passage.len());
+    }
+    let anchor = answer.map_or(0, |a| a.start);
+    // start a little before the answer, on a char boundary
+    let before = budget / 5;
+    let start = passage[..anchor]
+        .char_indices()
+        .rev()
+        .take(before)
+        .last()
+        .map_or(anchor, |(i, _)| i);
+    // from the next word on, so no word is cut
+    let start = if start > 0 {
+        passage[start..]
+            .find(char::is_whitespace)
+            .map_or(start, |i| start + i + 1)
+            .min(anchor)
+    } else {
+        start
+    };
+    let end = passage[start..]
+        .char_indices()
+        .nth(budget)
+        .map_or(passage.len(), |(i, _)| start + i);
+    let end = if end < passage.len() {
+        passage[start..end]
+            .rfind(char::is_whitespace)
+            .map_or(end, |i| start + i)
+    } else {
+        end
+    };
+    (start, end.max(start))
+}
+
+struct Words {
+    no_answer: &'static str,
+    closest: &'static str,
+    paragraph: &'static str,
+    articles_title: &'static str,
+    passages: &'static str,
+    page: &'static str,
+    no_articles: &'static str,
+    summary_footer: &'static str,
+}
+
+fn words(lang: Lang) -> Words {
+    match lang {
+        Lang::Fr => Words {
+            no_answer: "Les articles ne répondent pas à cette question.",
+            closest: "Articles les plus proches",
+            paragraph: "paragraphe",
+            articles_title: "Articles indexés",
+            passages: "passages",
+            page: "page",
+            no_articles: "Aucun article n’est indexé.",
+            summary_footer: "Résumé",
+        },
+        Lang::En => Words {
+            no_answer: "The articles do not answer this question.",
+            closest: "Closest articles",
+            paragraph: "paragraph",
+            articles_title: "Indexed articles",
+            passages: "passages",
+            page: "page",
+            no_articles: "No articles are indexed.",
+            summary_footer: "Summary",
+        },
+    }
+}
+
+/// The answer to /ask or a mention: one embed per passage (title linked to the article's
+/// url when it has one, source and paragraph in the footer, search time in the last
+/// footer), or a sentence saying the articles do not answer.
+pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
+    let w = words(lang);
+    if !answer.answered || answer.hits.is_empty() {
+        let mut content = w.no_answer.to_string();
+        if !answer.closest.is_empty() {
+            content.push_str(
+                &format!("\n{} :", w.closest)
+                    .replace(" :", if lang == Lang::Fr { " :" } else { ":" }),
+            );
+            for t in &answer.closest {
+                content.push_str(&format!("\n• {}", escape(t)));
+            }
+        }
+        let mut reply = Reply {
+            content: Some(content),
+            embeds: vec![],
+            ephemeral,
+        };
+        fit(&mut reply);
+        return reply;
+    }
+    let n = answer.hits.len().min(limits::EMBEDS);
+    let mut embeds: Vec<Embed> = answer
+        .hits
+        .iter()
+        .take(n)
+        .enumerate()
+        .map(|(i, hit)| {
+            let mut footer = format!("{} · {} {}", hit.source, w.paragraph, hit.paragraph);
+            if i + 1 == n {
+                footer.push_str(&format!(" · {:.2} ms", answer.took_ms));
+            }
+            Embed {
+                title: Some(text::truncate_chars(&hit.title, limits::TITLE)),
+                url: url_of(&hit.source),
+                description: None,
+                fields: vec![],
+                footer: Some(text::truncate_chars(&footer, limits::FOOTER)),
+                color: Some(COLOR),
+            }
+        })
+        .collect();
+    // room for each passage once titles and footers are counted
+    let overhead: usize = embeds.iter().map(Embed::len).sum();
+    let per_hit =
+        (limits::EMBEDS_TOTAL.saturating_sub(overhead) / n.max(1)).min(limits::DESCRIPTION);
+    for (e, hit) in embeds.iter_mut().zip(&answer.hits) {
+        e.description = Some(highlight(hit, per_hit));
+    }
+    let mut reply = Reply {
+        content: None,
+        embeds,
+        ephemeral,
+    };
+    fit(&mut reply);
+    reply
+}
+
+fn url_of(source: &str) -> Option<String> {
+    (source.starts_with("https://") || source.starts_with("http://")).then(|| source.to_string())
+}
+
+/// A summary: the sentences in the article's order, with the title and source.
+pub fn summary(s: &Summary, lang: Lang) -> Reply {
+    let w = words(lang);
+    let body = s
+        .sentences
+        .iter()
+        .map(|x| escape(&x.text))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut reply = Reply {
+        content: None,
+        embeds: vec![Embed {
+            title: Some(s.title.clone()),
+            url: s.url.clone().or_else(|| url_of(&s.source)),
+            description: Some(body),
+            fields: vec![],
+            footer: Some(format!("{} · {}", w.summary_footer, s.source)),
+            color: Some(COLOR),
+        }],
+        ephemeral: false,
+    };
+    fit(&mut reply);
+    reply
+}
+
+/// One page (1-based) of the article list; pages past the end show the last.
+pub fn articles(list: &[ArticleEntry], page: usize, lang: Lang) -> Reply {
+    let w = words(lang);
+    if list.is_empty() {
+        return Reply {
+            content: Some(w.no_articles.to_string()),
+            ..Default::default()
+        };
+    }
+    let pages = list.len().div_ceil(ARTICLES_PER_PAGE);
+    let page = page.clamp(1, pages);
+    let fields = list
+        .iter()
+        .skip((page - 1) * ARTICLES_PER_PAGE)
+        .take(ARTICLES_PER_PAGE)
+        .map(|a| Field {
+            name: a.title.clone(),
+            value: format!(
+                "{} · {} {} · `{}`",
+                escape(&a.source),
+                a.passages,
+                w.passages,
+                a.id.replace('`', "'")
+            ),
+            inline: false,
+        })
+        .collect();
+    let total: u64 = list.iter().map(|a| a.passages as u64).sum();
+    let mut reply = Reply {
+        content: None,
+        embeds: vec![Embed {
+            title: Some(format!("{} ({})", w.articles_title, list.len())),
+            url: None,
+            description: None,
+            fields,
+            footer: Some(format!(
+                "{} {page}/{pages} · {total} {} · /articles page:{}",
+                w.page,
+                w.passages,
+                if page < pages { page + 1 } else { 1 }
+            )),
+            color: Some(COLOR),
+        }],
+        ephemeral: false,
+    };
+    fit(&mut reply);
+    reply
+}
+
+/// The report of a reindex.
+pub fn reindex(report: &BuildReport, lang: Lang) -> Reply {
+    let mut text = match lang {
+        Lang::Fr => format!(
+            "Réindexation terminée en {:.2} s : {} articles ({} passages) ; {} ajoutés, {} modifiés, {} retirés, {} inchangés, {} en échec.",
+            report.seconds, report.articles, report.passages, report.added, report.changed,
+            report.removed, report.unchanged, report.failed.len()
+        ),
+        Lang::En => format!(
+            "Reindex done in {:.2} s: {} articles ({} passages); {} added, {} changed, {} removed, {} unchanged, {} failed.",
+            report.seconds, report.articles, report.passages, report.added, report.changed,
+            report.removed, report.unchanged, report.failed.len()
+        ),
+    };
+    for f in &report.failed {
+        text.push_str(&format!("\n• {} : {}", escape(&f.path), escape(&f.reason)));
+    }
+    let mut reply = Reply {
+        content: Some(text),
+        embeds: vec![],
+        ephemeral: true,
+    };
+    fit(&mut reply);
+    reply
+}
+
+/// Short messages, in the asker's language.
+pub fn say(lang: Lang, what: Say) -> String {
+    match (lang, what) {
+        (Lang::Fr, Say::RateLimited(s)) => format!("Doucement : trop de questions d’un coup. Réessayez dans {s} s."),
+        (Lang::En, Say::RateLimited(s)) => format!("Easy there: too many questions at once. Try again in {s} s."),
+        (Lang::Fr, Say::Error(id)) => format!("Désolé, une erreur s’est produite (erreur {id})."),
+        (Lang::En, Say::Error(id)) => format!("Sorry, something went wrong (error {id})."),
+        (Lang::Fr, Say::NotAdmin) => "Seuls les administrateurs peuvent réindexer.".into(),
+        (Lang::En, Say::NotAdmin) => "Only admins can reindex.".into(),
+        (Lang::Fr, Say::ReindexRunning) => "Une réindexation est déjà en cours.".into(),
+        (Lang::En, Say::ReindexRunning) => "A reindex is already running.".into(),
+        (Lang::Fr, Say::Rejected(why)) => format!("Question refusée : {why}."),
+        (Lang::En, Say::Rejected(why)) => format!("Question refused: {why}."),
+        (Lang::Fr, Say::NoArticle(closest)) => format!("Aucun article ne correspond.{}", list_after(" Les plus proches :", &closest)),
+        (Lang::En, Say::NoArticle(closest)) => format!("No article matches.{}", list_after(" Closest:", &closest)),
+        (Lang::Fr, Say::Ambiguous(matches)) => format!("Plusieurs articles correspondent :{}", list_after("", &matches)),
+        (Lang::En, Say::Ambiguous(matches)) => format!("Several articles match:{}", list_after("", &matches)),
+        (Lang::Fr, Say::EmptyMention) => "Posez votre question après la mention, par exemple : @kiosque Qui dirigeait la délégation ?".into(),
+        (Lang::En, Say::EmptyMention) => "Ask your question after the mention, for example: @kiosque Who led the delegation?".into(),
+    }
+}
+
+fn list_after(head: &str, items: &[String]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let mut s = head.to_string();
+    for i in items {
+        s.push_str("\n• ");
+        s.push_str(&escape(i));
+    }
+    s
+}
+
+/// What [`say`] can say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Say {
+    RateLimited(u64),
+    Error(String),
+    NotAdmin,
+    ReindexRunning,
+    Rejected(String),
+    NoArticle(Vec<String>),
+    Ambiguous(Vec<String>),
+    EmptyMention,
+}
+
+/// Enforces every limit: content, title, description, fields, footer, number of embeds and
+/// fields, and the total of all embeds.
+pub fn fit(reply: &mut Reply) {
+    if let Some(c) = reply.content.as_mut() {
+        *c = cut(c, limits::CONTENT);
+    }
+    reply.embeds.truncate(limits::EMBEDS);
+    for e in reply.embeds.iter_mut() {
+        e.title = e
+            .title
+            .as_deref()
+            .map(|t| text::truncate_chars(t, limits::TITLE));
+        e.description = e
+            .description
+            .as_deref()
+            .map(|d| cut(d, limits::DESCRIPTION));
+        e.footer = e
+            .footer
+            .as_deref()
+            .map(|f| text::truncate_chars(f, limits::FOOTER));
+        e.fields.truncate(limits::FIELDS);
+        for f in e.fields.iter_mut() {
+            f.name = text::truncate_chars(&f.name, limits::FIELD_NAME);
+            f.value = cut(&f.value, limits::FIELD_VALUE);
+        }
+        // an embed url must be a url Discord accepts, or nothing
+        if e.url
+            .as_deref()
+            .is_some_and(|u| u.len() > 2048 || u.contains(char::is_whitespace))
+        {
+            e.url = None;
+        }
+    }
+    loop {
+        let total: usize = reply.embeds.iter().map(Embed::len).sum();
+        if total <= limits::EMBEDS_TOTAL {
+            break;
+        }
+        let over = total - limits::EMBEDS_TOTAL;
+        // shorten the longest description, or drop the last embed
+        match reply
+            .embeds
+            .iter_mut()
+            .filter_map(|e| e.description.as_mut())
+            .max_by_key(|d| d.chars().count())
+        {
+            Some(d) if d.chars().count() > over + 64 => {
+                let keep = d.chars().count() - over - 1;
+                *d = cut(d, keep);
+            }
+            _ => {
+                reply.embeds.pop();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn total(r: &Reply) -> usize {
+        r.embeds.iter().map(Embed::len).sum()
+    }
+
+    fn check_limits(r: &Reply) {
+        assert!(r.content.as_deref().map_or(0, |c| c.chars().count()) <= limits::CONTENT);
+        assert!(r.embeds.len() <= limits::EMBEDS);
+        assert!(total(r) <= limits::EMBEDS_TOTAL, "{}", total(r));
+        for e in &r.embeds {
+            assert!(e.title.as_deref().map_or(0, |t| t.chars().count()) <= limits::TITLE);
+            assert!(
+                e.description.as_deref().map_or(0, |t| t.chars().count()) <= limits::DESCRIPTION
+            );
+            assert!(e.fields.len() <= limits::FIELDS);
+            for f in &e.fields {
+                assert!(f.name.chars().count() <= limits::FIELD_NAME);
+                assert!(f.value.chars().count() <= limits::FIELD_VALUE);
+            }
+        }
+    }
+
+    fn hit(passage: &str) -> Hit {
+        Hit {
+            article: "a".into(),
+            title: "é".repeat(300),
+            source: "corpus/a.txt".into(),
+            paragraph: 1,
+            passage: passage.into(),
+            highlight: String::new(),
+            answer: None,
+            score: 1.0,
+            marks: std::iter::once(0..3).collect(),
+            answer_span: None,
+        }
+    }
+
+    #[test]
+    fn mentions_never_survive() {
+        let e =
+            escape("@everyone @here <@123> <@&5> **gras** _x_ `c` > q\n# titre\n- liste [l](u)");
+        assert!(!e.contains("@everyone") && !e.contains("@here") && !e.contains("<@1"));
+        assert!(e.contains("\\*\\*gras\\*\\*"));
+        assert!(e.contains("\\# titre") && e.contains("\\- liste") && e.contains("\\[l\\]"));
+    }
+
+    #[test]
+    fn long_french_answers_fit_every_limit() {
+        let passage = "Sécurité à la frontière ".repeat(200);
+        let a = Answer {
+            question: "q".into(),
+            answered: true,
+            hits: (0..10).map(|_| hit(&passage)).collect(),
+            asks: crate::cues::Asks::Other,
+            confidence: 1.0,
+            closest: vec![],
+            took_ms: 0.2,
+        };
+        let r = answer(&a, Lang::Fr, false);
+        check_limits(&r);
+        assert_eq!(r.embeds.len(), 10);
+        let d = r.embeds[0].description.as_deref().unwrap();
+        assert!(d.ends_with('…'), "{d}");
+        assert!(d.starts_with("**Sé**"), "{d}");
+        assert!(r.embeds[0].title.as_deref().unwrap().ends_with('…'));
+    }
+
+    #[test]
+    fn no_answer_lists_closest_titles_escaped() {
+        let a = Answer {
+            question: "q".into(),
+            answered: false,
+            hits: vec![],
+            asks: crate::cues::Asks::Other,
+            confidence: 0.1,
+            closest: vec!["@everyone *Mali*".into()],
+            took_ms: 0.1,
+        };
+        let r = answer(&a, Lang::En, true);
+        let c = r.content.unwrap();
+        assert!(c.starts_with("The articles do not answer this question."));
+        assert!(c.contains("\\*Mali\\*") && !c.contains("@everyone"));
+        assert!(r.ephemeral);
+        let fr = answer(&a, Lang::Fr, false).content.unwrap();
+        assert!(fr.starts_with("Les articles ne répondent pas"));
+    }
+
+    #[test]
+    fn article_pages() {
+        let list: Vec<ArticleEntry> = (0..23)
+            .map(|i| ArticleEntry {
+                id: format!("a{i}"),
+                path: format!("a{i}.txt"),
+                title: format!("Titre {i} ").repeat(60),
+                source: format!("corpus/a{i}.txt"),
+                url: None,
+                date: None,
+                author: None,
+                lang: Lang::Fr,
+                passages: 3,
+                size: 1,
+                mtime_ns: 0,
+                hash: String::new(),
+                decoding: None,
+            })
+            .collect();
+        let p1 = articles(&list, 1, Lang::En);
+        check_limits(&p1);
+        assert_eq!(p1.embeds[0].fields.len(), ARTICLES_PER_PAGE);
+        assert!(p1.embeds[0].footer.as_deref().unwrap().contains("page 1/3"));
+        let p3 = articles(&list, 99, Lang::En);
+        assert_eq!(p3.embeds[0].fields.len(), 3);
+        assert!(p3.embeds[0].footer.as_deref().unwrap().contains("page 3/3"));
+        assert_eq!(
+            articles(&[], 1, Lang::Fr).content.as_deref(),
+            Some("Aucun article n’est indexé.")
+        );
+    }
+
+    #[test]
+    fn content_is_cut_at_char_boundaries() {
+        let mut r = Reply {
+            content: Some("é".repeat(3000)),
+            ..Default::default()
+        };
+        fit(&mut r);
+        let c = r.content.unwrap();
+        assert_eq!(c.chars().count(), limits::CONTENT);
+        assert!(c.ends_with('…'));
+    }
+
+    #[test]
+    fn locales() {
+        assert_eq!(lang_of_locale("fr"), Lang::Fr);
+        assert_eq!(lang_of_locale("fr-FR"), Lang::Fr);
+        assert_eq!(lang_of_locale("en-US"), Lang::En);
+        assert_eq!(lang_of_locale("de"), Lang::En);
+    }
+}
