@@ -81,17 +81,15 @@ pub async fn run(config: Config, engine: Arc<Engine>) -> Result<(), ServeError> 
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 let commands = &framework.options().commands;
+                let body = registration_body(commands)?;
                 match guild_id {
                     Some(id) => {
-                        poise::builtins::register_in_guild(
-                            ctx,
-                            commands,
-                            serenity::GuildId::new(id),
-                        )
-                        .await?
+                        ctx.http
+                            .create_guild_commands(serenity::GuildId::new(id), &body)
+                            .await?
                     }
-                    None => poise::builtins::register_globally(ctx, commands).await?,
-                }
+                    None => ctx.http.create_global_commands(&body).await?,
+                };
                 tracing::info!(
                     "connected as {} ({} commands registered {})",
                     ready.user.name,
@@ -125,6 +123,27 @@ pub async fn run(config: Config, engine: Arc<Engine>) -> Result<(), ServeError> 
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The body that registers the commands. serenity writes `default_member_permissions` as a
+/// string; Discord's OpenAPI description has it as an integer, which Discord takes too: the
+/// body follows the description.
+pub fn registration_body(
+    commands: &[poise::Command<Data, Error>],
+) -> Result<serde_json::Value, Error> {
+    let mut body = serde_json::to_value(poise::builtins::create_application_commands(commands))?;
+    if let Some(list) = body.as_array_mut() {
+        for command in list {
+            let as_int = command
+                .get("default_member_permissions")
+                .and_then(|p| p.as_str())
+                .and_then(|p| p.parse::<u64>().ok());
+            if let Some(bits) = as_int {
+                command["default_member_permissions"] = bits.into();
+            }
+        }
+    }
+    Ok(body)
 }
 
 async fn shutdown_signal() {
@@ -339,6 +358,15 @@ mod tests {
         assert_eq!(question_after_mention("Dis <@!42>  qui ?", 42), "Dis qui ?");
         assert_eq!(question_after_mention("<@42>", 42), "");
         assert_eq!(question_after_mention("<@43> x", 42), "<@43> x");
+    }
+
+    #[test]
+    fn registration_body_has_integer_permissions() {
+        let body = registration_body(&commands()).unwrap();
+        let list = body.as_array().unwrap();
+        assert_eq!(list.len(), 4);
+        let reindex = list.iter().find(|c| c["name"] == "reindex").unwrap();
+        assert_eq!(reindex["default_member_permissions"], 32);
     }
 
     #[test]
