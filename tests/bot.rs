@@ -1,0 +1,705 @@
+//! The real bot (`kiosque serve`, a child process) against a fake Discord on 127.0.0.1: what
+//! it registers, how it answers each command, mentions and direct messages, that admins alone
+//! reindex, that 200 questions at once are all answered, and that every request it sends
+//! validates against Discord's OpenAPI description, stays within Discord's limits and
+//! mentions no one.
+
+mod common;
+mod fake_discord;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_discord::{autocomplete, message, slash_command, Asker, FakeDiscord, OpenApi, Request};
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// `kiosque serve` on a workspace, killed when dropped.
+struct Bot {
+    child: Child,
+    stderr: std::path::PathBuf,
+}
+
+impl Bot {
+    fn start(ws: &common::Workspace, fake: &FakeDiscord, extra: &[(&str, &str)]) -> Bot {
+        let stderr = ws.dir.path().join("bot.log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiosque"));
+        cmd.arg("serve")
+            .current_dir(ws.dir.path())
+            .env("DISCORD_TOKEN", FakeDiscord::TOKEN)
+            .env("DISCORD_API_BASE", fake.base_url())
+            .env("DISCORD_GUILD_ID", FakeDiscord::GUILD_ID.to_string())
+            .env("KIOSQUE_CORPUS", ws.corpus())
+            .env("KIOSQUE_INDEX", ws.index())
+            .env("RUST_LOG", "warn,kiosque=info")
+            .env_remove("KIOSQUE_ADMIN_ROLE_IDS")
+            .env_remove("KIOSQUE_ADMIN_USER_IDS")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        Bot {
+            child: cmd.spawn().expect("kiosque serve starts"),
+            stderr,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// SIGTERM, then the exit status (within a few seconds).
+    fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fake Discord with the bot connected and its commands registered.
+async fn connected(ws: &common::Workspace, extra: &[(&str, &str)]) -> (FakeDiscord, Bot) {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(ws, &fake, extra);
+    assert!(
+        fake.wait_ready(WAIT).await,
+        "the bot never identified: {}",
+        bot.log()
+    );
+    let registered = fake.wait_request(|r| r.is("PUT", "/commands"), WAIT).await;
+    assert!(
+        registered.is_some(),
+        "no command registration: {}",
+        bot.log()
+    );
+    (fake, bot)
+}
+
+/// The option list of a slash command.
+fn opts(pairs: &[(&str, Value)]) -> Value {
+    Value::Array(
+        pairs
+            .iter()
+            .map(|(name, value)| {
+                let kind = match value {
+                    Value::String(_) => 3,
+                    Value::Bool(_) => 5,
+                    _ => 4,
+                };
+                json!({"name": name, "type": kind, "value": value})
+            })
+            .collect(),
+    )
+}
+
+/// Sends an interaction and waits for the bot's callback to it.
+async fn interact(fake: &FakeDiscord, id: u64, payload: Value) -> Request {
+    fake.dispatch("INTERACTION_CREATE", payload).await;
+    let path = format!("/interactions/{id}/");
+    fake.wait_request(
+        move |r| r.is_interaction_callback() && r.path.contains(&path),
+        WAIT,
+    )
+    .await
+    .unwrap_or_else(|| panic!("no callback for interaction {id}"))
+}
+
+fn text_of(v: &Value) -> String {
+    v.to_string()
+}
+
+/// Every message body the bot sent: content and embeds within Discord's limits, and allowed
+/// mentions that mention no one.
+fn check_messages(fake: &FakeDiscord) {
+    let api = OpenApi::load();
+    let invalid = fake.validate_all(&api);
+    assert!(
+        invalid.is_empty(),
+        "requests that do not validate: {invalid:#?}"
+    );
+    let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    for r in fake.requests() {
+        let message = if r.is_interaction_callback() {
+            match r.body["type"].as_u64() {
+                Some(4) | Some(7) => r.body["data"].clone(),
+                _ => continue,
+            }
+        } else if (r.method == "POST" || r.method == "PATCH")
+            && (r.route().starts_with("/webhooks/") || r.route().ends_with("/messages"))
+        {
+            r.body.clone()
+        } else {
+            continue;
+        };
+        assert!(chars(&message["content"]) <= 2000, "{}", r.path);
+        let embeds = message["embeds"].as_array().cloned().unwrap_or_default();
+        assert!(embeds.len() <= 10);
+        let mut total = 0;
+        for e in &embeds {
+            assert!(chars(&e["title"]) <= 256);
+            assert!(chars(&e["description"]) <= 4096);
+            total += chars(&e["title"]) + chars(&e["description"]) + chars(&e["footer"]["text"]);
+            for f in e["fields"].as_array().cloned().unwrap_or_default() {
+                assert!(chars(&f["name"]) <= 256 && chars(&f["value"]) <= 1024);
+                total += chars(&f["name"]) + chars(&f["value"]);
+            }
+        }
+        assert!(total <= 6000, "{total} characters of embeds");
+        let am = &message["allowed_mentions"];
+        assert!(
+            am.is_object(),
+            "no allowed_mentions in {} {}: {message}",
+            r.method,
+            r.path
+        );
+        assert_eq!(am["parse"], json!([]), "{message}");
+        assert!(am["users"].as_array().is_none_or(|u| u.is_empty()));
+        assert!(am["roles"].as_array().is_none_or(|u| u.is_empty()));
+        if message.get("message_reference").is_some() {
+            assert_eq!(am["replied_user"], json!(false));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_mentions_and_direct_messages() {
+    let ws = common::Workspace::new();
+    let (fake, mut bot) = connected(&ws, &[]).await;
+
+    // registration: four commands in the server, French and English, /reindex for admins
+    let registration = fake
+        .requests()
+        .into_iter()
+        .find(|r| {
+            r.is(
+                "PUT",
+                &format!("/guilds/{}/commands", FakeDiscord::GUILD_ID),
+            )
+        })
+        .expect("commands registered in the server");
+    let commands = registration.body.as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["ask", "summary", "articles", "reindex"],
+        "{commands:#?}"
+    );
+    for c in &commands {
+        assert!(c["name_localizations"]["fr"].is_string(), "{c}");
+        assert!(c["description_localizations"]["fr"].is_string(), "{c}");
+    }
+    let reindex = &commands[3];
+    assert_eq!(reindex["default_member_permissions"], 32);
+    let ask = &commands[0];
+    let question = &ask["options"][0];
+    assert_eq!(question["name"], "question");
+    assert_eq!(question["max_length"], 500);
+    assert_eq!(ask["options"][1]["min_value"].as_f64(), Some(1.0));
+    assert_eq!(ask["options"][1]["max_value"].as_f64(), Some(5.0));
+
+    // /ask with an answer, in French
+    let member = Asker::member(7001);
+    let r = interact(
+        &fake,
+        1,
+        slash_command(
+            1,
+            "tok1",
+            "ask",
+            opts(&[(
+                "question",
+                json!("Qui dirigeait la délégation militaire malienne ?"),
+            )]),
+            &member,
+        ),
+    )
+    .await;
+    assert_eq!(r.body["type"], 4, "{}", r.body);
+    let embeds = r.body["data"]["embeds"].as_array().unwrap();
+    assert!(!embeds.is_empty() && embeds.len() <= 3);
+    assert!(embeds[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("Oumar Diarra"));
+    assert!(embeds[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("**délégation**"));
+    assert!(embeds[0]["footer"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("corpus/001_c305a76100859ab7.txt"));
+    assert!(embeds.last().unwrap()["footer"]["text"]
+        .as_str()
+        .unwrap()
+        .contains(" ms"));
+    assert_eq!(
+        r.body["data"]["flags"].as_u64().unwrap_or(0) & 64,
+        0,
+        "public by default"
+    );
+
+    // /ask without an answer, private, in English
+    let english = Asker::member(7002).with_locale("en-US");
+    let r = interact(
+        &fake,
+        2,
+        slash_command(
+            2,
+            "tok2",
+            "ask",
+            opts(&[
+                ("question", json!("Quel est le PIB de la Mauritanie ?")),
+                ("private", json!(true)),
+            ]),
+            &english,
+        ),
+    )
+    .await;
+    let content = r.body["data"]["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("The articles do not answer this question."),
+        "{content}"
+    );
+    assert_eq!(
+        r.body["data"]["flags"].as_u64().unwrap() & 64,
+        64,
+        "ephemeral"
+    );
+
+    // /ask with one result
+    let r = interact(
+        &fake,
+        3,
+        slash_command(
+            3,
+            "tok3",
+            "ask",
+            opts(&[
+                ("question", json!("relations fraternelles")),
+                ("results", json!(1)),
+            ]),
+            &member,
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.body["data"]["embeds"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.body
+    );
+    // hostile text gets an answer that pings no one
+    let r = interact(
+        &fake,
+        30,
+        slash_command(
+            30,
+            "tok30",
+            "ask",
+            opts(&[("question", json!("@everyone <@&1> ((( \"sécurité AND *"))]),
+            &member,
+        ),
+    )
+    .await;
+    assert_eq!(r.body["type"], 4);
+    assert!(!text_of(&r.body).contains("@everyone"));
+
+    // /summary of an article by id, and autocomplete over titles
+    let r = interact(
+        &fake,
+        4,
+        slash_command(
+            4,
+            "tok4",
+            "summary",
+            opts(&[
+                ("article", json!("001_c305a76100859ab7")),
+                ("sentences", json!(2)),
+            ]),
+            &member,
+        ),
+    )
+    .await;
+    let embed = &r.body["data"]["embeds"][0];
+    assert!(embed["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("Une délégation militaire malienne"));
+    assert!(embed["description"]
+        .as_str()
+        .unwrap()
+        .contains("Oumar Diarra"));
+    assert!(embed["footer"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("corpus/001_c305a76100859ab7.txt"));
+    let r = interact(
+        &fake,
+        5,
+        autocomplete(
+            5,
+            "tok5",
+            "summary",
+            json!([{"name": "article", "type": 3, "value": "maurit", "focused": true}]),
+            &member,
+        ),
+    )
+    .await;
+    assert_eq!(r.body["type"], 8, "{}", r.body);
+    let choices = r.body["data"]["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 1, "{choices:?}");
+    assert_eq!(choices[0]["value"], "000_85e6ff03ba5961ec");
+    let r = interact(
+        &fake,
+        6,
+        slash_command(
+            6,
+            "tok6",
+            "summary",
+            opts(&[("article", json!("rien de tel"))]),
+            &member,
+        ),
+    )
+    .await;
+    assert!(r.body["data"]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("Aucun article"));
+    assert_eq!(r.body["data"]["flags"].as_u64().unwrap() & 64, 64);
+
+    // /articles
+    let r = interact(
+        &fake,
+        7,
+        slash_command(7, "tok7", "articles", Value::Null, &member),
+    )
+    .await;
+    let fields = r.body["data"]["embeds"][0]["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 2);
+    assert!(text_of(&r.body).contains("000_85e6ff03ba5961ec"));
+
+    // a mention in the server (French server): a reply in the channel
+    let before = fake.request_count();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message(
+            9001,
+            &format!("<@{}> coordination migratoire", FakeDiscord::BOT_USER_ID),
+            7003,
+            true,
+            true,
+        ),
+    )
+    .await;
+    let reply = fake
+        .wait_request(
+            |r| {
+                r.is(
+                    "POST",
+                    &format!("/channels/{}/messages", FakeDiscord::CHANNEL_ID),
+                )
+            },
+            WAIT,
+        )
+        .await
+        .expect("a reply to the mention");
+    assert!(fake.request_count() > before);
+    assert_eq!(reply.body["message_reference"]["message_id"], "9001");
+    assert!(
+        text_of(&reply.body).contains("populations nomades"),
+        "{}",
+        reply.body
+    );
+
+    // a direct message, in English: the reply is in English
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message(
+            9002,
+            "What is the GDP of the Moon and the price of cheese?",
+            7004,
+            false,
+            false,
+        ),
+    )
+    .await;
+    let dm = fake
+        .wait_request(
+            |r| {
+                r.is(
+                    "POST",
+                    &format!("/channels/{}/messages", FakeDiscord::DM_CHANNEL_ID),
+                )
+            },
+            WAIT,
+        )
+        .await
+        .expect("a reply to the DM");
+    assert!(
+        dm.body["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("The articles do not answer"),
+        "{}",
+        dm.body
+    );
+
+    // a message in the server that does not mention the bot gets nothing
+    let count = fake.request_count();
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message(9003, "patrouilles mixtes", 7005, true, false),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        fake.request_count(),
+        count,
+        "answered a message not meant for it"
+    );
+
+    check_messages(&fake);
+
+    // SIGTERM: a clean exit
+    let status = bot.terminate().expect("the bot stops on SIGTERM");
+    assert!(status.success(), "{status:?}: {}", bot.log());
+    assert!(!bot.log().contains("panicked"), "{}", bot.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_is_for_admins_and_reports_changes() {
+    let ws = common::Workspace::new();
+    let (fake, _bot) = connected(&ws, &[("KIOSQUE_ADMIN_USER_IDS", "8002")]).await;
+
+    // an ordinary member: refused, privately, and nothing runs
+    let r = interact(
+        &fake,
+        11,
+        slash_command(11, "t11", "reindex", Value::Null, &Asker::member(8001)),
+    )
+    .await;
+    assert_eq!(r.body["type"], 4);
+    assert_eq!(r.body["data"]["flags"].as_u64().unwrap() & 64, 64);
+    assert!(r.body["data"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("administrateurs"));
+
+    // an admin by configuration, after an article was added
+    ws.write(
+        "002_oasis.txt",
+        "Les oasis du nord\n\nLes oasis du nord mauritanien manquent d’eau depuis trois ans.\n"
+            .as_bytes(),
+    );
+    let r = interact(
+        &fake,
+        12,
+        slash_command(12, "t12", "reindex", Value::Null, &Asker::member(8002)),
+    )
+    .await;
+    assert_eq!(r.body["type"], 5, "deferred: {}", r.body);
+    assert_eq!(
+        r.body["data"]["flags"].as_u64().unwrap() & 64,
+        64,
+        "privately"
+    );
+    let report = fake
+        .wait_request(
+            |r| r.route().starts_with("/webhooks/") && r.path.contains("/t12"),
+            WAIT,
+        )
+        .await
+        .expect("the reindex report");
+    let content = report.body["content"].as_str().unwrap();
+    assert!(content.contains("1 ajoutés"), "{content}");
+
+    // questions now find the new article
+    let r = interact(
+        &fake,
+        13,
+        slash_command(
+            13,
+            "t13",
+            "ask",
+            opts(&[("question", json!("oasis du nord"))]),
+            &Asker::member(8003),
+        ),
+    )
+    .await;
+    assert!(text_of(&r.body).contains("manquent d’eau"), "{}", r.body);
+
+    // an admin by permission (Manage Server)
+    let r = interact(
+        &fake,
+        14,
+        slash_command(14, "t14", "reindex", Value::Null, &Asker::admin(8004)),
+    )
+    .await;
+    assert_eq!(r.body["type"], 5);
+    check_messages(&fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_questions_get_a_polite_private_answer() {
+    let ws = common::Workspace::new();
+    let (fake, _bot) = connected(&ws, &[]).await;
+    let asker = Asker::member(9100);
+    for i in 0..6u64 {
+        let id = 100 + i;
+        let r = interact(
+            &fake,
+            id,
+            slash_command(
+                id,
+                &format!("r{i}"),
+                "ask",
+                opts(&[("question", json!("patrouilles mixtes"))]),
+                &asker,
+            ),
+        )
+        .await;
+        if i < 5 {
+            assert!(
+                r.body["data"]["embeds"]
+                    .as_array()
+                    .is_some_and(|e| !e.is_empty()),
+                "{}",
+                r.body
+            );
+        } else {
+            assert!(
+                r.body["data"]["content"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Doucement"),
+                "{}",
+                r.body
+            );
+            assert_eq!(r.body["data"]["flags"].as_u64().unwrap() & 64, 64);
+        }
+    }
+    check_messages(&fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_questions_at_once() {
+    let ws = common::Workspace::new();
+    let (fake, _bot) = connected(&ws, &[]).await;
+    let questions = [
+        "Qui dirigeait la délégation militaire malienne ?",
+        "patrouilles mixtes",
+        "Quel est le PIB de la Mauritanie ?",
+        "relations fraternelles",
+        "A quelle date la délégation militaire est-elle venue en Mauritanie ?",
+    ];
+    let n = 200u64;
+    let mut sent = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let asker = Asker::member(20_000 + i); // one question each: no rate limit
+        let payload = slash_command(
+            1000 + i,
+            &format!("c{i}"),
+            "ask",
+            opts(&[("question", json!(questions[i as usize % questions.len()]))]),
+            &asker,
+        );
+        sent.push(Instant::now());
+        fake.dispatch("INTERACTION_CREATE", payload).await;
+    }
+    let deadline = Instant::now() + WAIT;
+    let mut answered: Vec<Request> = vec![];
+    while Instant::now() < deadline {
+        answered = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.is_interaction_callback())
+            .collect();
+        if answered.len() >= n as usize {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        answered.len(),
+        n as usize,
+        "every interaction answered once"
+    );
+    let mut latencies: Vec<f64> = answered
+        .iter()
+        .map(|r| {
+            let id: u64 = r.route().split('/').nth(2).unwrap().parse().unwrap();
+            r.at.duration_since(sent[(id - 1000) as usize])
+                .as_secs_f64()
+                * 1000.0
+        })
+        .collect();
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let p50 = latencies[latencies.len() / 2];
+    let p99 = latencies[(latencies.len() * 99) / 100 - 1];
+    eprintln!(
+        "200 concurrent /ask: INTERACTION_CREATE to response p50 {p50:.1} ms, p99 {p99:.1} ms"
+    );
+    check_messages(&fake);
+}
+
+#[test]
+fn missing_token_exits_2_with_a_pointer_to_env_example() {
+    let ws = common::Workspace::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_kiosque"))
+        .arg("serve")
+        .current_dir(ws.dir.path())
+        .env_remove("DISCORD_TOKEN")
+        .env("KIOSQUE_CORPUS", ws.corpus())
+        .env("KIOSQUE_INDEX", ws.index())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Missing DISCORD_TOKEN") && err.contains(".env.example"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_exits_2() {
+    let ws = common::Workspace::new();
+    let fake = FakeDiscord::start().await;
+    let mut bot = Bot::start(&ws, &fake, &[("DISCORD_TOKEN", "not-the-token")]);
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Ok(Some(status)) = bot.child.try_wait() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running: {}", bot.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.code(), Some(2), "{}", bot.log());
+    assert!(
+        bot.log().contains("Discord rejected DISCORD_TOKEN"),
+        "{}",
+        bot.log()
+    );
+    assert!(
+        !bot.log().contains("not-the-token"),
+        "the token is never logged"
+    );
+}
