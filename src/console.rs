@@ -8,6 +8,7 @@ use crate::corpus::{Corpus, CorpusError};
 use crate::index::{self, IndexError, Opened, Snapshot, Store};
 use crate::render::{self, Style};
 use crate::search::{self, AskError};
+use crate::summarize::{self, SummaryError};
 
 /// Where the corpus and the index are.
 #[derive(Debug, Clone)]
@@ -24,6 +25,8 @@ pub enum ConsoleError {
     Ask(#[from] AskError),
     #[error(transparent)]
     Corpus(#[from] CorpusError),
+    #[error(transparent)]
+    Summary(#[from] SummaryError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -141,6 +144,84 @@ pub fn ask_lines(
         };
         writeln!(out, "{reply}")?;
         out.flush()?;
+    }
+    Ok(Outcome::Done)
+}
+
+/// `kiosque summary ARTICLE`: the article's summary. An unknown or ambiguous name is refused
+/// with the closest matches.
+pub fn summary(
+    paths: &Paths,
+    name: &str,
+    n: usize,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome, ConsoleError> {
+    let snapshot = open(paths)?;
+    let corpus = Corpus::open(&paths.corpus)?;
+    let entry = match summarize::find(&snapshot.catalog.articles, name) {
+        Ok(e) => e,
+        Err(e @ (SummaryError::NotFound { .. } | SummaryError::Ambiguous { .. })) => {
+            let (SummaryError::NotFound { closest: list, .. }
+            | SummaryError::Ambiguous { matches: list, .. }) = &e
+            else {
+                return Ok(Outcome::Refused);
+            };
+            let mut msg = e.to_string();
+            if !list.is_empty() {
+                msg.push_str(if matches!(e, SummaryError::NotFound { .. }) {
+                    "; closest:"
+                } else {
+                    ":"
+                });
+                for m in list {
+                    msg.push_str("\n  ");
+                    msg.push_str(m);
+                }
+            }
+            tracing::error!("{msg}");
+            return Ok(Outcome::Refused);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let s = summarize::summary(&corpus, entry, n)?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&s).unwrap_or_default())?;
+    } else {
+        writeln!(out, "{}\n{}\n", s.title, s.source)?;
+        for sentence in &s.sentences {
+            writeln!(out, "{}", sentence.text)?;
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+/// `kiosque summary --topic QUESTION`: the best sentences about a topic across articles.
+pub fn topic(
+    paths: &Paths,
+    question: &str,
+    n: usize,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Outcome, ConsoleError> {
+    let snapshot = open(paths)?;
+    let corpus = Corpus::open(&paths.corpus)?;
+    let s = match summarize::topic(&snapshot, &corpus, question, n) {
+        Ok(s) => s,
+        Err(AskError::Question(e)) => {
+            tracing::error!("{e}");
+            return Ok(Outcome::Refused);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&s).unwrap_or_default())?;
+    } else if s.sentences.is_empty() {
+        writeln!(out, "The articles say nothing about this topic.")?;
+    } else {
+        for x in &s.sentences {
+            writeln!(out, "{}\n   — {} ({})", x.text, x.title, x.source)?;
+        }
     }
     Ok(Outcome::Done)
 }

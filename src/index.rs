@@ -46,6 +46,8 @@ pub enum IndexError {
     },
     #[error("the index in {0} cannot be used: {1}")]
     Unusable(PathBuf, String),
+    #[error("the index in {0} was built by another version of kiosque")]
+    Outdated(PathBuf),
     #[error("another build of the index in {0} is running")]
     Busy(PathBuf),
 }
@@ -190,10 +192,7 @@ impl Snapshot {
         let catalog: Catalog =
             serde_json::from_slice(&bytes).map_err(|e| unusable(format!("catalog: {e}")))?;
         if catalog.version != FORMAT_VERSION {
-            return Err(unusable(format!(
-                "format {} (this kiosque reads {FORMAT_VERSION})",
-                catalog.version
-            )));
+            return Err(IndexError::Outdated(dir.to_path_buf()));
         }
         let index = Index::open_in_dir(dir).map_err(|e| unusable(e.to_string()))?;
         analyzer::register(&index);
@@ -380,6 +379,12 @@ impl Store {
         if let Some(dir) = &current {
             match Snapshot::open(dir) {
                 Ok(s) => return Some(s),
+                Err(IndexError::Outdated(_)) => {
+                    tracing::info!(
+                        "the index was built by another version of kiosque: rebuilding it"
+                    );
+                    return None;
+                }
                 Err(e) => tracing::warn!("{e}; trying an earlier index"),
             }
         } else if self.root.join(CURRENT).exists() {

@@ -59,6 +59,21 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         question: Vec<String>,
     },
+    /// Summarise an article (by id, title, or a prefix of either), or a topic across articles
+    Summary {
+        /// The article: an id, a title, or an unambiguous prefix of either
+        #[arg(required_unless_present = "topic", conflicts_with = "topic")]
+        article: Option<String>,
+        /// Summarise a topic across all articles instead
+        #[arg(long)]
+        topic: Option<String>,
+        /// How many sentences
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
+        sentences: u8,
+        /// Print one JSON line
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the Discord bot (settings from the environment and .env: see .env.example)
     Serve,
     /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
@@ -159,6 +174,16 @@ fn run() -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     let outcome = match cli.command {
         Command::Serve => return serve(paths),
+        Command::Summary {
+            article,
+            topic,
+            sentences,
+            json,
+        } => match (topic, article) {
+            (Some(t), _) => console::topic(&paths, &t, sentences as usize, json, &mut out)?,
+            (None, Some(a)) => console::summary(&paths, &a, sentences as usize, json, &mut out)?,
+            (None, None) => Outcome::Refused, // clap requires one of them
+        },
         Command::Bench {
             json,
             questions,

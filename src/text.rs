@@ -8,9 +8,9 @@ use std::ops::Range;
 const ABBREVIATIONS: &[&str] = &[
     "m", "mm", "mme", "mmes", "mlle", "mlles", "dr", "pr", "me", "mgr", "gal", "gén", "gen", "col",
     "cdt", "lt", "sgt", "st", "ste", "av", "apr", "j.-c", "janv", "févr", "fév", "avr", "juil",
-    "sept", "oct", "nov", "déc", "etc", "ex", "cf", "p", "pp", "vol", "n°", "no", "art", "al",
-    "env", "réf", "tél", "vs", "mr", "mrs", "ms", "jr", "sr", "inc", "ltd", "co", "corp", "dept",
-    "e.g", "i.e", "fig", "approx",
+    "sept", "oct", "nov", "déc", "ex", "cf", "p", "pp", "vol", "n°", "no", "art", "al", "env",
+    "réf", "tél", "vs", "mr", "mrs", "ms", "jr", "sr", "inc", "ltd", "co", "corp", "dept", "e.g",
+    "i.e", "fig", "approx",
 ];
 
 /// The byte ranges of the sentences of `text`, trimmed, in order. A line break always ends a
@@ -183,6 +183,35 @@ mod tests {
                 "Puis il est parti.",
                 "Titre sans point",
                 "Suite"
+            ]
+        );
+    }
+
+    #[test]
+    fn tricky_french_news_text() {
+        // abbreviations, initials, titles, dates, numbers, ellipses, quotes, bullets, headings
+        let text = "MM. Koné et Diarra, ainsi que le Gén. A. B. Traoré, sont arrivés le 9 mai 2024 à 10 h.             Le bilan fait état de 2 200 km de frontière et de 2.529 soldats, p. ex. à Nioro.             Des trafics (armes, drogues, etc.) persistent depuis l’an 300 apr. J.-C. selon lui.             Il a lancé : « Nous tiendrons… » Puis il est reparti.             Le dossier n° 12 avance... mais lentement. Fin de l’article !";
+        assert_eq!(
+            split(text),
+            vec![
+                "MM. Koné et Diarra, ainsi que le Gén. A. B. Traoré, sont arrivés le 9 mai 2024 à 10 h.",
+                "Le bilan fait état de 2 200 km de frontière et de 2.529 soldats, p. ex. à Nioro.",
+                "Des trafics (armes, drogues, etc.) persistent depuis l’an 300 apr. J.-C. selon lui.",
+                "Il a lancé : « Nous tiendrons… »",
+                "Puis il est reparti.",
+                "Le dossier n° 12 avance... mais lentement.",
+                "Fin de l’article !",
+            ]
+        );
+        assert_eq!(
+            split("Une volonté politique affichée\n•Le renforcement des échanges.\n• Des patrouilles mixtes.\nSuite. Fin, etc. Le lendemain, rien."),
+            vec![
+                "Une volonté politique affichée",
+                "•Le renforcement des échanges.",
+                "• Des patrouilles mixtes.",
+                "Suite.",
+                "Fin, etc.",
+                "Le lendemain, rien."
             ]
         );
     }
