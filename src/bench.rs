@@ -33,6 +33,8 @@ pub struct BenchReport {
     pub raw_tantivy_p99_ms: f64,
     pub ask_over_raw_p50: f64,
     pub peak_rss_mb: f64,
+    /// Median time to summarise a 5,000-word article made of the corpus' own sentences.
+    pub summary_5000_words_ms: f64,
     pub threads: usize,
 }
 
@@ -91,6 +93,7 @@ pub fn run(
     let mut raw_ms = raw_tantivy(&snapshot, &questions)?;
 
     let ask_p50_ms = percentile(&mut ask_ms, 0.5);
+    let summary_5000_words_ms = round(summary_time(&snapshot, &corpus));
     let raw_p50 = percentile(&mut raw_ms, 0.5);
     Ok(BenchReport {
         articles: snapshot.catalog.articles.len(),
@@ -108,10 +111,57 @@ pub fn run(
         raw_tantivy_p99_ms: round(percentile(&mut raw_ms, 0.99)),
         ask_over_raw_p50: round(ask_p50_ms / raw_p50.max(1e-9)),
         peak_rss_mb: round(peak_rss_mb()),
+        summary_5000_words_ms,
         threads: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
     })
+}
+
+/// The median of 20 summaries of one long article (5,000 words from the corpus' first
+/// articles, repeated if the corpus is small).
+fn summary_time(snapshot: &Snapshot, corpus: &Corpus) -> f64 {
+    let mut body = String::new();
+    let mut words = 0;
+    'outer: for _ in 0..1000 {
+        for a in &snapshot.catalog.articles {
+            let Ok(text) = std::fs::read_to_string(corpus.path_of(&a.path)) else {
+                continue;
+            };
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                words += line.split_whitespace().count();
+                body.push_str(line);
+                body.push_str("\n\n");
+                if words >= 5000 {
+                    break 'outer;
+                }
+            }
+        }
+        if body.is_empty() {
+            return 0.0;
+        }
+    }
+    let article = crate::corpus::Article {
+        id: "bench".into(),
+        source: "bench".into(),
+        title: "bench".into(),
+        url: None,
+        date: None,
+        author: None,
+        lang: crate::corpus::Lang::Fr,
+        body,
+        explicit_title: true,
+        decoding: None,
+    };
+    let mut times: Vec<f64> = (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            let s = crate::summarize::extract(&article, 5);
+            std::hint::black_box(s);
+            ms(t)
+        })
+        .collect();
+    percentile(&mut times, 0.5)
 }
 
 fn report_bytes(store: &Store) -> u64 {
@@ -223,7 +273,8 @@ pub fn report_text(r: &BenchReport) -> String {
          startup with an existing index: {:.1} ms\n\
          ask ({} questions, {} answered): p50 {:.3} ms, p95 {:.3} ms, p99 {:.3} ms\n\
          raw tantivy BM25 top 10: p50 {:.3} ms, p99 {:.3} ms (ask p50 = {:.1} × raw)\n\
-         peak RSS: {:.0} MB\n",
+         peak RSS: {:.0} MB\n\
+         summary of a 5,000-word article: {:.2} ms\n",
         r.articles,
         r.passages,
         r.corpus_mb,
@@ -239,6 +290,7 @@ pub fn report_text(r: &BenchReport) -> String {
         r.raw_tantivy_p50_ms,
         r.raw_tantivy_p99_ms,
         r.ask_over_raw_p50,
-        r.peak_rss_mb
+        r.peak_rss_mb,
+        r.summary_5000_words_ms
     )
 }

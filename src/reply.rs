@@ -7,7 +7,7 @@
 use crate::corpus::Lang;
 use crate::index::{ArticleEntry, BuildReport};
 use crate::search::{Answer, Hit};
-use crate::summarize::Summary;
+use crate::summarize::{Summary, TopicSummary};
 use crate::text;
 
 /// Discord's limits, in characters.
@@ -317,6 +317,44 @@ pub fn summary(s: &Summary, lang: Lang) -> Reply {
     reply
 }
 
+/// A topic summary: each sentence with its article (a link when it has a url).
+pub fn topic(t: &TopicSummary, lang: Lang) -> Reply {
+    let w = words(lang);
+    if t.sentences.is_empty() {
+        return Reply {
+            content: Some(w.no_answer.to_string()),
+            embeds: vec![],
+            ephemeral: true,
+        };
+    }
+    let fields = t
+        .sentences
+        .iter()
+        .map(|s| Field {
+            name: s.title.clone(),
+            value: format!("{}\n— {}", escape(&s.text), escape(&s.source)),
+            inline: false,
+        })
+        .collect();
+    let mut reply = Reply {
+        content: None,
+        embeds: vec![Embed {
+            title: Some(
+                format!("{} : {}", w.summary_footer, t.topic)
+                    .replace(" : ", if lang == Lang::Fr { " : " } else { ": " }),
+            ),
+            url: None,
+            description: None,
+            fields,
+            footer: None,
+            color: Some(COLOR),
+        }],
+        ephemeral: false,
+    };
+    fit(&mut reply);
+    reply
+}
+
 /// One page (1-based) of the article list; pages past the end show the last.
 pub fn articles(list: &[ArticleEntry], page: usize, lang: Lang) -> Reply {
     let w = words(lang);
@@ -409,6 +447,8 @@ pub fn say(lang: Lang, what: Say) -> String {
         (Lang::En, Say::NoArticle(closest)) => format!("No article matches.{}", list_after(" Closest:", &closest)),
         (Lang::Fr, Say::Ambiguous(matches)) => format!("Plusieurs articles correspondent :{}", list_after("", &matches)),
         (Lang::En, Say::Ambiguous(matches)) => format!("Several articles match:{}", list_after("", &matches)),
+        (Lang::Fr, Say::SummaryNeedsSomething) => "Indiquez un article ou un sujet.".into(),
+        (Lang::En, Say::SummaryNeedsSomething) => "Give an article or a topic.".into(),
         (Lang::Fr, Say::EmptyMention) => "Posez votre question après la mention, par exemple : @kiosque Qui dirigeait la délégation ?".into(),
         (Lang::En, Say::EmptyMention) => "Ask your question after the mention, for example: @kiosque Who led the delegation?".into(),
     }
@@ -437,6 +477,7 @@ pub enum Say {
     NoArticle(Vec<String>),
     Ambiguous(Vec<String>),
     EmptyMention,
+    SummaryNeedsSomething,
 }
 
 /// Enforces every limit: content, title, description, fields, footer, number of embeds and

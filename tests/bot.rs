@@ -385,6 +385,25 @@ async fn commands_mentions_and_direct_messages() {
         .starts_with("Aucun article"));
     assert_eq!(r.body["data"]["flags"].as_u64().unwrap() & 64, 64);
 
+    // /summary of a topic across the articles
+    let r = interact(
+        &fake,
+        8,
+        slash_command(
+            8,
+            "tok8",
+            "summary",
+            opts(&[("topic", json!("tensions à la frontière"))]),
+            &member,
+        ),
+    )
+    .await;
+    let fields = r.body["data"]["embeds"][0]["fields"].as_array().unwrap();
+    assert!(!fields.is_empty(), "{}", r.body);
+    assert!(fields
+        .iter()
+        .all(|f| f["value"].as_str().unwrap().contains("corpus/")));
+
     // /articles
     let r = interact(
         &fake,

@@ -5,6 +5,7 @@ use poise::serenity_prelude as serenity;
 use super::{lang_of, send, Context, Error};
 use crate::corpus::Corpus;
 use crate::reply::{self, limits, Reply, Say};
+use crate::search::AskError;
 use crate::summarize::{self, SummaryError};
 
 async fn autocomplete_article(
@@ -33,11 +34,11 @@ async fn autocomplete_article(
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
-/// Summarise an article
+/// Summarise an article, or a topic across the articles
 #[poise::command(
     slash_command,
     name_localized("fr", "résumé"),
-    description_localized("fr", "Résumer un article")
+    description_localized("fr", "Résumer un article, ou un sujet à travers les articles")
 )]
 pub async fn summary(
     ctx: Context<'_>,
@@ -46,7 +47,15 @@ pub async fn summary(
     #[description_localized("fr", "L’article (titre ou identifiant)")]
     #[autocomplete = "autocomplete_article"]
     #[max_length = 200]
-    article: String,
+    article: Option<String>,
+    #[description = "Or a topic: the best sentences about it across the articles"]
+    #[name_localized("fr", "sujet")]
+    #[description_localized(
+        "fr",
+        "Ou un sujet : les meilleures phrases à son propos dans les articles"
+    )]
+    #[max_length = 500]
+    topic: Option<String>,
     #[description = "How many sentences (1 to 10, 3 by default)"]
     #[name_localized("fr", "phrases")]
     #[description_localized("fr", "Combien de phrases (1 à 10, 3 par défaut)")]
@@ -57,23 +66,42 @@ pub async fn summary(
     let lang = lang_of(ctx);
     let engine = ctx.data().engine.clone();
     let n = sentences.unwrap_or(3).clamp(1, 10) as usize;
-    let result = tokio::task::spawn_blocking(move || {
-        let snapshot = engine.snapshot();
-        let entry = summarize::find(&snapshot.catalog.articles, &article)?.clone();
-        let corpus = Corpus::open(engine.corpus_dir())
-            .map_err(|e| SummaryError::Unreadable(entry.id.clone(), e.to_string()))?;
-        summarize::summary(&corpus, &entry, n)
-    })
-    .await?;
-    let r = match result {
-        Ok(s) => reply::summary(&s, lang),
-        Err(SummaryError::NotFound { closest, .. }) => {
-            ephemeral(reply::say(lang, Say::NoArticle(closest)))
+    let r = match (article, topic) {
+        (Some(article), _) => {
+            let result = tokio::task::spawn_blocking(move || {
+                let snapshot = engine.snapshot();
+                let entry = summarize::find(&snapshot.catalog.articles, &article)?.clone();
+                let corpus = Corpus::open(engine.corpus_dir())
+                    .map_err(|e| SummaryError::Unreadable(entry.id.clone(), e.to_string()))?;
+                summarize::summary(&corpus, &entry, n)
+            })
+            .await?;
+            match result {
+                Ok(s) => reply::summary(&s, lang),
+                Err(SummaryError::NotFound { closest, .. }) => {
+                    ephemeral(reply::say(lang, Say::NoArticle(closest)))
+                }
+                Err(SummaryError::Ambiguous { matches, .. }) => {
+                    ephemeral(reply::say(lang, Say::Ambiguous(matches)))
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Err(SummaryError::Ambiguous { matches, .. }) => {
-            ephemeral(reply::say(lang, Say::Ambiguous(matches)))
+        (None, Some(topic)) => {
+            let result = tokio::task::spawn_blocking(move || {
+                let corpus = Corpus::open(engine.corpus_dir())?;
+                Ok::<_, Error>(summarize::topic(&engine.snapshot(), &corpus, &topic, n))
+            })
+            .await??;
+            match result {
+                Ok(t) => reply::topic(&t, lang),
+                Err(AskError::Question(e)) => {
+                    ephemeral(reply::say(lang, Say::Rejected(e.to_string())))
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Err(e) => return Err(e.into()),
+        (None, None) => ephemeral(reply::say(lang, Say::SummaryNeedsSomething)),
     };
     send(ctx, &r).await?;
     Ok(())

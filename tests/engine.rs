@@ -1,0 +1,53 @@
+//! The engine a running bot shares: one reindex at a time, questions answered meanwhile, and
+//! the new index used as soon as it is committed.
+
+mod common;
+
+use kiosque::engine::{Engine, ReindexError};
+
+#[test]
+fn one_reindex_at_a_time_and_questions_meanwhile() {
+    let ws = common::Workspace::new();
+    let engine = Engine::open(&ws.corpus(), &ws.index()).unwrap();
+    assert!(engine.ask("relations fraternelles", 3).unwrap().answered);
+
+    // another build holds the lock (another process, or a reindex in flight)
+    let lock = std::fs::File::options()
+        .write(true)
+        .open(ws.index().join("build.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    ws.write(
+        "002_puits.txt",
+        "Les puits\n\nLes puits du désert sont à sec.\n".as_bytes(),
+    );
+    assert!(matches!(engine.reindex(false), Err(ReindexError::Running)));
+    assert!(
+        !engine.is_reindexing(),
+        "the flag is cleared after a refusal"
+    );
+    // questions are still answered, from the index in use
+    assert!(engine.ask("relations fraternelles", 3).unwrap().answered);
+    assert!(!engine.ask("puits du désert à sec", 3).unwrap().answered);
+
+    drop(lock);
+    let report = engine.reindex(false).unwrap();
+    assert_eq!(report.added, 1);
+    assert_eq!(report.articles, 3);
+    let answer = engine.ask("puits du désert à sec", 3).unwrap();
+    assert_eq!(
+        answer.hits[0].article, "002_puits",
+        "the new index answers at once"
+    );
+
+    // two reindexes at once from two threads: one runs, the other is told
+    std::thread::scope(|s| {
+        let a = s.spawn(|| engine.reindex(true));
+        let b = s.spawn(|| engine.reindex(true));
+        let results = [a.join().unwrap(), b.join().unwrap()];
+        assert!(results.iter().any(|r| r.is_ok()));
+        for r in &results {
+            assert!(matches!(r, Ok(_) | Err(ReindexError::Running)), "{r:?}");
+        }
+    });
+}
