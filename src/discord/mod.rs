@@ -367,6 +367,7 @@ mod tests {
         assert_eq!(list.len(), 4);
         let reindex = list.iter().find(|c| c["name"] == "reindex").unwrap();
         assert_eq!(reindex["default_member_permissions"], 32);
+        assert_eq!(reindex["contexts"], serde_json::json!([0]), "guild only");
     }
 
     #[test]
