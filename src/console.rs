@@ -161,19 +161,15 @@ pub fn summary(
     let corpus = Corpus::open(&paths.corpus)?;
     let entry = match summarize::find(&snapshot.catalog.articles, name) {
         Ok(e) => e,
-        Err(e @ (SummaryError::NotFound { .. } | SummaryError::Ambiguous { .. })) => {
-            let (SummaryError::NotFound { closest: list, .. }
-            | SummaryError::Ambiguous { matches: list, .. }) = &e
-            else {
-                return Ok(Outcome::Refused);
+        Err(e) => {
+            let (intro, list) = match &e {
+                SummaryError::NotFound { closest, .. } => ("; closest:", closest),
+                SummaryError::Ambiguous { matches, .. } => (":", matches),
+                SummaryError::Unreadable(..) => return Err(e.into()),
             };
             let mut msg = e.to_string();
             if !list.is_empty() {
-                msg.push_str(if matches!(e, SummaryError::NotFound { .. }) {
-                    "; closest:"
-                } else {
-                    ":"
-                });
+                msg.push_str(intro);
                 for m in list {
                     msg.push_str("\n  ");
                     msg.push_str(m);
@@ -182,7 +178,6 @@ pub fn summary(
             tracing::error!("{msg}");
             return Ok(Outcome::Refused);
         }
-        Err(e) => return Err(e.into()),
     };
     let s = summarize::summary(&corpus, entry, n)?;
     if json {

@@ -172,6 +172,8 @@ pub struct Snapshot {
     pub fields: Fields,
     pub catalog: Arc<Catalog>,
     pub dir: PathBuf,
+    /// Whether any article is English: questions are then analysed in English too.
+    pub has_english: bool,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -227,6 +229,7 @@ impl Snapshot {
             index,
             reader,
             fields,
+            has_english: catalog.has_english(),
             catalog: Arc::new(catalog),
             dir: dir.to_path_buf(),
         })

@@ -328,7 +328,7 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
     let asks = cues::asks(&question);
     let searcher = snapshot.reader.searcher();
     let mut langs = vec![question_terms(snapshot, &searcher, &question, Lang::Fr)?];
-    if snapshot.catalog.has_english() {
+    if snapshot.has_english {
         langs.push(question_terms(snapshot, &searcher, &question, Lang::En)?);
     }
     langs.retain(|t| !t.text.is_empty());
