@@ -24,6 +24,8 @@ pub struct BenchReport {
     pub build_seconds: f64,
     pub build_mb_per_s: f64,
     pub startup_ms: f64,
+    /// Bringing the index up to date after one article changed (median of 5).
+    pub reindex_one_ms: f64,
     pub questions: usize,
     pub answered: usize,
     pub ask_p50_ms: f64,
@@ -51,7 +53,7 @@ pub fn run(
 
     let lock = store.lock()?;
     let started = Instant::now();
-    store.build(&corpus, None, &lock)?;
+    store.build(&corpus, None, &lock, &index::quiet)?;
     let build_seconds = started.elapsed().as_secs_f64();
     drop(lock);
     let bytes: u64 = report_bytes(&store);
@@ -69,6 +71,8 @@ pub fn run(
     let snapshot =
         snapshot.ok_or_else(|| IndexError::Unusable(index_dir.to_path_buf(), "no index".into()))?;
     let startup_ms = percentile(&mut startups, 0.5);
+    let reindex_one_ms = round(reindex_one(&corpus, &store, &snapshot)?);
+    let (snapshot, _) = index::open_or_build(&corpus, &store, false)?;
 
     let mut questions: Vec<String> = extra.to_vec();
     questions.extend(questions_from(
@@ -102,6 +106,7 @@ pub fn run(
         build_seconds: round(build_seconds),
         build_mb_per_s: round(corpus_mb / build_seconds.max(1e-9)),
         startup_ms: round(startup_ms),
+        reindex_one_ms,
         questions: questions.len(),
         answered,
         ask_p50_ms: round(ask_p50_ms),
@@ -116,6 +121,33 @@ pub fn run(
             .map(|n| n.get())
             .unwrap_or(1),
     })
+}
+
+/// Edits one article (a line added at its end), brings the index up to date, and puts the
+/// article back, five times; the median of the updates. The corpus is left as it was.
+fn reindex_one(corpus: &Corpus, store: &Store, snapshot: &Snapshot) -> Result<f64, IndexError> {
+    let Some(entry) = snapshot.catalog.articles.first() else {
+        return Ok(0.0);
+    };
+    let path = corpus.path_of(&entry.path);
+    let io = |e: std::io::Error| IndexError::Io {
+        path: path.clone(),
+        source: e,
+    };
+    let original = std::fs::read(&path).map_err(io)?;
+    let mut times = Vec::new();
+    for i in 0..5 {
+        let mut edited = original.clone();
+        edited.extend_from_slice(format!("\nModification {i} pour la mesure.\n").as_bytes());
+        std::fs::write(&path, &edited).map_err(io)?;
+        let t = Instant::now();
+        let result = index::refresh(corpus, store, false, &index::quiet);
+        times.push(ms(t));
+        std::fs::write(&path, &original).map_err(io)?;
+        result?;
+    }
+    index::refresh(corpus, store, false, &index::quiet)?;
+    Ok(percentile(&mut times, 0.5))
 }
 
 /// The median of 20 summaries of one long article (5,000 words from the corpus' first
@@ -271,6 +303,7 @@ pub fn report_text(r: &BenchReport) -> String {
         "corpus: {} articles, {} passages, {:.1} MB of text ({} threads)\n\
          build: {:.2} s, {:.1} MB/s\n\
          startup with an existing index: {:.1} ms\n\
+         reindex after one article changed: {:.1} ms\n\
          ask ({} questions, {} answered): p50 {:.3} ms, p95 {:.3} ms, p99 {:.3} ms\n\
          raw tantivy BM25 top 10: p50 {:.3} ms, p99 {:.3} ms (ask p50 = {:.1} × raw)\n\
          peak RSS: {:.0} MB\n\
@@ -282,6 +315,7 @@ pub fn report_text(r: &BenchReport) -> String {
         r.build_seconds,
         r.build_mb_per_s,
         r.startup_ms,
+        r.reindex_one_ms,
         r.questions,
         r.answered,
         r.ask_p50_ms,

@@ -10,6 +10,48 @@ use crate::render::{self, Style};
 use crate::search::{self, AskError};
 use crate::summarize::{self, SummaryError};
 
+/// A progress bar on standard error, shown only on a terminal and only once a build has
+/// taken more than a second.
+struct TerminalProgress {
+    started: std::time::Instant,
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
+    enabled: bool,
+}
+
+impl TerminalProgress {
+    fn new() -> TerminalProgress {
+        use std::io::IsTerminal;
+        TerminalProgress {
+            started: std::time::Instant::now(),
+            bar: std::sync::OnceLock::new(),
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&self, done: usize, total: usize) {
+        if !self.enabled || self.started.elapsed() < std::time::Duration::from_secs(1) {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "indexing {bar:40} {pos}/{len} articles, {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Where the corpus and the index are.
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -74,7 +116,9 @@ pub fn index(
 ) -> Result<Outcome, ConsoleError> {
     let corpus = Corpus::open(&paths.corpus)?;
     let store = Store::new(&paths.index);
-    let (_, report) = index::refresh(&corpus, &store, full)?;
+    let bar = TerminalProgress::new();
+    let (_, report) = index::refresh(&corpus, &store, full, &|done, total| bar.show(done, total))?;
+    bar.finish();
     if json {
         writeln!(out, "{}", render::report_json(&report))?;
     } else {

@@ -84,7 +84,11 @@ impl Engine {
 
     /// Rebuilds the index when the corpus changed (or always, with `full`) and switches
     /// questions to it. Blocking: run it off the async threads.
-    pub fn reindex(&self, full: bool) -> Result<BuildReport, ReindexError> {
+    pub fn reindex(
+        &self,
+        full: bool,
+        progress: index::Progress,
+    ) -> Result<BuildReport, ReindexError> {
         if self
             .reindexing
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
@@ -94,7 +98,7 @@ impl Engine {
         }
         let _running = Running(&self.reindexing);
         let corpus = Corpus::open(&self.corpus_dir).map_err(IndexError::from)?;
-        let (snapshot, report) = match index::refresh(&corpus, &self.store, full) {
+        let (snapshot, report) = match index::refresh(&corpus, &self.store, full, progress) {
             Err(IndexError::Busy(_)) => return Err(ReindexError::Running),
             other => other?,
         };

@@ -17,7 +17,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED,
     STRING,
 };
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analyzer;
 use crate::corpus::{Corpus, CorpusError, Failure, FileStamp, Lang, Listing};
@@ -26,8 +26,7 @@ use crate::passage;
 
 /// Bumped whenever the schema, the analyzers or the passage rules change: an index of another
 /// version is rebuilt.
-pub const FORMAT_VERSION: u32 = 3;
-const CATALOG: &str = "catalog.json";
+pub const FORMAT_VERSION: u32 = 4;
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "build.lock";
 /// The flags fast field holds the cue bits and, at this bit, whether the passage is English.
@@ -190,13 +189,22 @@ impl Snapshot {
     /// Opens one generation directory.
     pub fn open(dir: &Path) -> Result<Snapshot, IndexError> {
         let unusable = |why: String| IndexError::Unusable(dir.to_path_buf(), why);
-        let bytes = fs::read(dir.join(CATALOG)).map_err(|e| unusable(format!("catalog: {e}")))?;
+        let index = Index::open_in_dir(dir).map_err(|e| unusable(e.to_string()))?;
+        // the catalog of this commit, named in its payload
+        let name = index
+            .load_metas()
+            .map_err(|e| unusable(e.to_string()))?
+            .payload
+            .filter(|n| {
+                n.starts_with("catalog-") && n.ends_with(".json") && !n.contains(['/', '\\'])
+            })
+            .ok_or_else(|| unusable("no catalog".to_string()))?;
+        let bytes = fs::read(dir.join(&name)).map_err(|e| unusable(format!("catalog: {e}")))?;
         let catalog: Catalog =
             serde_json::from_slice(&bytes).map_err(|e| unusable(format!("catalog: {e}")))?;
         if catalog.version != FORMAT_VERSION {
             return Err(IndexError::Outdated(dir.to_path_buf()));
         }
-        let index = Index::open_in_dir(dir).map_err(|e| unusable(e.to_string()))?;
         analyzer::register(&index);
         let (expected, fields) = schema();
         if index.schema() != expected {
@@ -276,9 +284,22 @@ pub fn content_hash(bytes: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
+/// What changed in the corpus since a catalog, file by file.
+struct Plan {
+    /// Files to read and index: added, changed, and failed before but touched since.
+    read: Vec<FileStamp>,
+    /// Articles whose passages go (changed, removed, or unreadable now).
+    drop_ids: Vec<String>,
+    /// Catalog entries that stay, their stamps brought up to date.
+    keep: Vec<ArticleEntry>,
+    /// Failures that stay.
+    failed: Vec<FailedEntry>,
+    counts: Changes,
+}
+
 /// Compares the corpus listing with a catalog: by size and modification time first, and by
 /// content hash for files whose stamp moved (a touched file is not a change).
-pub fn changes(corpus: &Corpus, listing: &Listing, catalog: &Catalog) -> Changes {
+fn plan(corpus: &Corpus, listing: &Listing, catalog: &Catalog) -> Plan {
     let known: HashMap<&str, &ArticleEntry> = catalog
         .articles
         .iter()
@@ -289,44 +310,78 @@ pub fn changes(corpus: &Corpus, listing: &Listing, catalog: &Catalog) -> Changes
         .iter()
         .map(|f| (f.path.as_str(), f))
         .collect();
-    let mut c = Changes::default();
-    let mut seen = 0;
-    let mut seen_failed = 0;
+    let mut p = Plan {
+        read: vec![],
+        drop_ids: vec![],
+        keep: vec![],
+        failed: vec![],
+        counts: Changes::default(),
+    };
+    let mut seen = std::collections::HashSet::new();
     for stamp in &listing.files {
+        seen.insert(stamp.path.as_str());
         if let Some(entry) = known.get(stamp.path.as_str()) {
-            seen += 1;
             if entry.size == stamp.size && entry.mtime_ns == stamp.mtime_ns {
-                c.unchanged += 1;
+                p.counts.unchanged += 1;
+                p.keep.push((*entry).clone());
                 continue;
             }
             match fs::read(corpus.path_of(&stamp.path)) {
-                Ok(bytes) if content_hash(&bytes) == entry.hash => c.unchanged += 1,
-                _ => c.changed += 1,
+                Ok(bytes) if content_hash(&bytes) == entry.hash => {
+                    p.counts.unchanged += 1;
+                    p.keep.push(ArticleEntry {
+                        size: stamp.size,
+                        mtime_ns: stamp.mtime_ns,
+                        ..(*entry).clone()
+                    });
+                }
+                _ => {
+                    p.counts.changed += 1;
+                    p.drop_ids.push(entry.id.clone());
+                    p.read.push(stamp.clone());
+                }
             }
         } else if let Some(f) = known_failed.get(stamp.path.as_str()) {
-            seen_failed += 1;
-            if f.size != stamp.size || f.mtime_ns != stamp.mtime_ns {
-                c.failures_changed = true;
+            if f.size == stamp.size && f.mtime_ns == stamp.mtime_ns {
+                p.failed.push((*f).clone());
+            } else {
+                p.counts.failures_changed = true;
+                p.read.push(stamp.clone());
             }
         } else {
-            c.added += 1;
+            p.counts.added += 1;
+            p.read.push(stamp.clone());
         }
     }
-    for (stamp, _) in &listing.failed {
-        if known_failed.contains_key(stamp.path.as_str()) {
-            seen_failed += 1;
-        } else if let Some(_entry) = known.get(stamp.path.as_str()) {
-            seen += 1;
-            c.changed += 1; // an article that became unreadable
-        } else {
-            c.failures_changed = true;
+    for (stamp, failure) in &listing.failed {
+        seen.insert(stamp.path.as_str());
+        if let Some(entry) = known.get(stamp.path.as_str()) {
+            p.counts.removed += 1; // an article that became unreadable
+            p.drop_ids.push(entry.id.clone());
+        } else if !known_failed.contains_key(stamp.path.as_str()) {
+            p.counts.failures_changed = true;
+        }
+        p.failed.push(failed_entry(stamp, failure.reason.clone()));
+    }
+    for entry in &catalog.articles {
+        if !seen.contains(entry.path.as_str()) {
+            p.counts.removed += 1;
+            p.drop_ids.push(entry.id.clone());
         }
     }
-    c.removed = known.len().saturating_sub(seen);
-    if seen_failed != known_failed.len() {
-        c.failures_changed = true;
+    if catalog
+        .failed
+        .iter()
+        .any(|f| !seen.contains(f.path.as_str()))
+    {
+        p.counts.failures_changed = true;
     }
-    c
+    p
+}
+
+/// How the corpus differs from a catalog, in counts.
+pub fn changes(corpus: &Corpus, listing: &Listing, catalog: &Catalog) -> Changes {
+    plan(corpus, listing, catalog).counts
 }
 
 /// The index directory: generations, the pointer to the current one, and the build lock.
@@ -433,6 +488,7 @@ impl Store {
         corpus: &Corpus,
         previous: Option<&Catalog>,
         _lock: &File,
+        progress: Progress,
     ) -> Result<(Snapshot, BuildReport), IndexError> {
         let started = Instant::now();
         let listing = corpus.list()?;
@@ -454,7 +510,7 @@ impl Store {
         let tmp = self
             .root
             .join(format!("tmp-{}-{nanos}", std::process::id()));
-        let result = self.write_generation(corpus, &listing, &tmp, &mut report);
+        let result = self.write_generation(corpus, &listing, &tmp, &mut report, progress);
         let catalog = match result {
             Ok(c) => c,
             Err(e) => {
@@ -477,12 +533,109 @@ impl Store {
         Ok((snapshot, report))
     }
 
+    /// Whether a snapshot is the generation `CURRENT` names (not a fallback).
+    pub fn is_current(&self, snapshot: &Snapshot) -> bool {
+        self.current().is_some_and(|c| c == snapshot.dir)
+    }
+
+    /// Applies what changed in the corpus to the current generation in place: the passages of
+    /// changed and removed articles are deleted, added and changed articles are indexed, and
+    /// one tantivy commit makes it visible together with the new catalog (named in the
+    /// commit's payload). A crash before that commit leaves the previous commit whole. The
+    /// caller holds the lock.
+    pub fn update(
+        &self,
+        corpus: &Corpus,
+        current: &Snapshot,
+        _lock: &File,
+        progress: Progress,
+    ) -> Result<(Snapshot, BuildReport), IndexError> {
+        let started = Instant::now();
+        let listing = corpus.list()?;
+        let plan = plan(corpus, &listing, &current.catalog);
+        let f = current.fields;
+        let threads = if plan.read.len() > 1000 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(1, 4)
+        } else {
+            1
+        };
+        let mut writer: IndexWriter = current
+            .index
+            .writer_with_num_threads(threads, 50_000_000 * threads)?;
+        // Each update adds a small segment; merge small ones as soon as there are two, so
+        // questions do not slow down as updates pile up (the large segment is left alone).
+        let mut policy = tantivy::merge_policy::LogMergePolicy::default();
+        policy.set_min_num_segments(2);
+        writer.set_merge_policy(Box::new(policy));
+        for id in &plan.drop_ids {
+            writer.delete_term(Term::from_field_text(f.article, id));
+        }
+        let mut ids: HashMap<String, String> = plan
+            .keep
+            .iter()
+            .map(|a| (a.id.clone(), a.path.clone()))
+            .collect();
+        let mut report = BuildReport {
+            added: plan.counts.added,
+            changed: plan.counts.changed,
+            removed: plan.counts.removed,
+            unchanged: plan.counts.unchanged,
+            skipped: listing.skipped.clone(),
+            ..Default::default()
+        };
+        let mut catalog = Catalog {
+            version: FORMAT_VERSION,
+            built_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            articles: plan.keep,
+            failed: plan.failed,
+            skipped: listing.skipped,
+            passages: 0,
+        };
+        let total = plan.read.len();
+        for (done, stamp) in plan.read.iter().enumerate() {
+            progress(done, total);
+            match add_article(&writer, &f, corpus, stamp, &mut ids)? {
+                Ok((entry, decoding)) => {
+                    if let Some(d) = decoding {
+                        report.decoded.push(Failure {
+                            path: stamp.path.clone(),
+                            reason: d.to_string(),
+                        });
+                    }
+                    catalog.articles.push(entry);
+                }
+                Err(failed) => catalog.failed.push(failed),
+            }
+        }
+        progress(total, total);
+        catalog.articles.sort_by(|a, b| a.path.cmp(&b.path));
+        catalog.failed.sort_by(|a, b| a.path.cmp(&b.path));
+        catalog.passages = catalog.articles.iter().map(|a| a.passages as u64).sum();
+        commit_with_catalog(&mut writer, &current.dir, &catalog)?;
+        writer.wait_merging_threads()?;
+        sync_dir(&current.dir);
+        let snapshot = Snapshot::open(&current.dir)?;
+        report.articles = catalog.articles.len();
+        report.passages = catalog.passages;
+        report.failed = failures(&catalog);
+        report.rebuilt = true;
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok((snapshot, report))
+    }
+
     fn write_generation(
         &self,
         corpus: &Corpus,
         listing: &Listing,
         dir: &Path,
         report: &mut BuildReport,
+        progress: Progress,
     ) -> Result<Catalog, IndexError> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
         let (schema, f) = schema();
@@ -502,96 +655,42 @@ impl Store {
             skipped: listing.skipped.clone(),
             ..Default::default()
         };
-        let mut ids: HashMap<String, String> = HashMap::new();
         for (stamp, failure) in &listing.failed {
             catalog
                 .failed
                 .push(failed_entry(stamp, failure.reason.clone()));
         }
-        for stamp in &listing.files {
-            let (bytes, article) = match corpus.read(stamp) {
-                Ok(x) => x,
-                Err(failure) => {
-                    tracing::warn!("{}: {}", failure.path, failure.reason);
-                    catalog.failed.push(failed_entry(stamp, failure.reason));
-                    continue;
+        let mut ids: HashMap<String, String> = HashMap::new();
+        let total = listing.files.len();
+        for (done, stamp) in listing.files.iter().enumerate() {
+            progress(done, total);
+            match add_article(&writer, &f, corpus, stamp, &mut ids)? {
+                Ok((entry, decoding)) => {
+                    if let Some(d) = decoding {
+                        report.decoded.push(Failure {
+                            path: stamp.path.clone(),
+                            reason: d.to_string(),
+                        });
+                    }
+                    catalog.passages += entry.passages as u64;
+                    catalog.articles.push(entry);
                 }
-            };
-            if let Some(first) = ids.get(&article.id) {
-                let reason = format!("same article id as {first}");
-                tracing::warn!("{}: {reason}", stamp.path);
-                catalog.failed.push(failed_entry(stamp, reason));
-                continue;
+                Err(failed) => catalog.failed.push(failed),
             }
-            ids.insert(article.id.clone(), stamp.path.clone());
-            let passages = passage::split(&article.body);
-            if passages.is_empty() {
-                catalog.failed.push(failed_entry(stamp, "no text".into()));
-                continue;
-            }
-            for p in &passages {
-                let mut doc = TantivyDocument::default();
-                doc.add_text(f.article, &article.id);
-                doc.add_u64(f.paragraph, p.paragraph as u64);
-                doc.add_text(f.title, &article.title);
-                doc.add_text(f.source, &article.source);
-                doc.add_text(f.passage, &p.text);
-                doc.add_text(f.text(article.lang), &p.text);
-                doc.add_text(f.title_terms(article.lang), &article.title);
-                let mut flags = cues::cues(&p.text).0;
-                if article.lang == Lang::En {
-                    flags |= ENGLISH_FLAG;
-                }
-                doc.add_u64(f.flags, flags);
-                writer.add_document(doc)?;
-            }
-            if let Some(d) = article.decoding {
-                report.decoded.push(Failure {
-                    path: stamp.path.clone(),
-                    reason: d.to_string(),
-                });
-            }
-            catalog.passages += passages.len() as u64;
-            catalog.articles.push(ArticleEntry {
-                id: article.id,
-                path: stamp.path.clone(),
-                title: article.title,
-                source: article.source,
-                url: article.url,
-                date: article.date,
-                author: article.author,
-                lang: article.lang,
-                passages: passages.len() as u32,
-                size: bytes.len() as u64,
-                mtime_ns: stamp.mtime_ns,
-                hash: content_hash(&bytes),
-                decoding: article.decoding.map(str::to_string),
-            });
         }
-        writer.commit()?;
+        progress(total, total);
+        catalog.failed.sort_by(|a, b| a.path.cmp(&b.path));
+        commit_with_catalog(&mut writer, dir, &catalog)?;
         // One segment answers faster than several: every question opens each segment's
-        // postings. The index is read far more often than it is written.
+        // postings. The index is read far more often than it is written. (A merge keeps the
+        // commit's payload, so the catalog stays named.)
         let segments = index.searchable_segment_ids()?;
         if segments.len() > 1 {
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
-        catalog.failed.sort_by(|a, b| a.path.cmp(&b.path));
-        report.failed = catalog
-            .failed
-            .iter()
-            .map(|f| Failure {
-                path: f.path.clone(),
-                reason: f.reason.clone(),
-            })
-            .collect();
-        let path = dir.join(CATALOG);
-        let json = serde_json::to_vec(&catalog).map_err(|e| IndexError::Io {
-            path: path.clone(),
-            source: e.into(),
-        })?;
-        write_synced(&path, &json)?;
         sync_dir(dir);
+        report.failed = failures(&catalog);
         Ok(catalog)
     }
 
@@ -627,6 +726,116 @@ impl Store {
     }
 }
 
+/// Reports how far a build is: articles done, articles in all.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// No progress report.
+pub fn quiet(_: usize, _: usize) {}
+
+fn failures(catalog: &Catalog) -> Vec<Failure> {
+    catalog
+        .failed
+        .iter()
+        .map(|f| Failure {
+            path: f.path.clone(),
+            reason: f.reason.clone(),
+        })
+        .collect()
+}
+
+/// Reads one article and adds its passages. The outer error is the index's; the inner one is
+/// the file's (reported, never fatal).
+fn add_article(
+    writer: &IndexWriter,
+    f: &Fields,
+    corpus: &Corpus,
+    stamp: &FileStamp,
+    ids: &mut HashMap<String, String>,
+) -> Result<Result<(ArticleEntry, Option<&'static str>), FailedEntry>, IndexError> {
+    let (bytes, article) = match corpus.read(stamp) {
+        Ok(x) => x,
+        Err(failure) => {
+            tracing::warn!("{}: {}", failure.path, failure.reason);
+            return Ok(Err(failed_entry(stamp, failure.reason)));
+        }
+    };
+    if let Some(first) = ids.get(&article.id) {
+        let reason = format!("same article id as {first}");
+        tracing::warn!("{}: {reason}", stamp.path);
+        return Ok(Err(failed_entry(stamp, reason)));
+    }
+    let passages = passage::split(&article.body);
+    if passages.is_empty() {
+        return Ok(Err(failed_entry(stamp, "no text".into())));
+    }
+    ids.insert(article.id.clone(), stamp.path.clone());
+    for p in &passages {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.article, &article.id);
+        doc.add_u64(f.paragraph, p.paragraph as u64);
+        doc.add_text(f.title, &article.title);
+        doc.add_text(f.source, &article.source);
+        doc.add_text(f.passage, &p.text);
+        doc.add_text(f.text(article.lang), &p.text);
+        doc.add_text(f.title_terms(article.lang), &article.title);
+        let mut flags = cues::cues(&p.text).0;
+        if article.lang == Lang::En {
+            flags |= ENGLISH_FLAG;
+        }
+        doc.add_u64(f.flags, flags);
+        writer.add_document(doc)?;
+    }
+    Ok(Ok((
+        ArticleEntry {
+            id: article.id,
+            path: stamp.path.clone(),
+            title: article.title,
+            source: article.source,
+            url: article.url,
+            date: article.date,
+            author: article.author,
+            lang: article.lang,
+            passages: passages.len() as u32,
+            size: bytes.len() as u64,
+            mtime_ns: stamp.mtime_ns,
+            hash: content_hash(&bytes),
+            decoding: article.decoding.map(str::to_string),
+        },
+        article.decoding,
+    )))
+}
+
+/// Writes the catalog to a new file, then commits the index with that file's name as the
+/// commit's payload: tantivy writes meta.json atomically, so the index and its catalog change
+/// together or not at all. Catalogs no commit names any more are removed.
+fn commit_with_catalog(
+    writer: &mut IndexWriter,
+    dir: &Path,
+    catalog: &Catalog,
+) -> Result<(), IndexError> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let name = format!("catalog-{nanos:032}.json");
+    let path = dir.join(&name);
+    let json = serde_json::to_vec(catalog).map_err(|e| IndexError::Io {
+        path: path.clone(),
+        source: e.into(),
+    })?;
+    write_synced(&path, &json)?;
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&name);
+    prepared.commit()?;
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let other = entry.file_name().to_string_lossy().into_owned();
+        if other.starts_with("catalog-") && other != name {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
 fn failed_entry(stamp: &FileStamp, reason: String) -> FailedEntry {
     FailedEntry {
         path: stamp.path.clone(),
@@ -660,8 +869,37 @@ pub enum Opened {
     Stale,
 }
 
+/// Brings the index up to date with the corpus under the lock held: in place when the
+/// current generation is usable and `full` is not asked, in a new generation otherwise.
+fn bring_up_to_date(
+    corpus: &Corpus,
+    store: &Store,
+    lock: &File,
+    full: bool,
+    progress: Progress,
+) -> Result<(Snapshot, Option<BuildReport>), IndexError> {
+    match store.open() {
+        Some(s) if !full && store.is_current(&s) => {
+            if !changes(corpus, &corpus.list()?, &s.catalog).any() {
+                return Ok((s, None));
+            }
+            let (snapshot, report) = store.update(corpus, &s, lock, progress)?;
+            Ok((snapshot, Some(report)))
+        }
+        previous => {
+            let (snapshot, report) = store.build(
+                corpus,
+                previous.as_ref().map(|s| &*s.catalog),
+                lock,
+                progress,
+            )?;
+            Ok((snapshot, Some(report)))
+        }
+    }
+}
+
 /// Opens the index in `store`, building it when there is none or it is not usable, and
-/// refreshing it first when `refresh` is set and the corpus changed since it was built.
+/// bringing it up to date first when `refresh` is set and the corpus changed since.
 pub fn open_or_build(
     corpus: &Corpus,
     store: &Store,
@@ -670,7 +908,7 @@ pub fn open_or_build(
     let existing = match store.open() {
         Some(s) if !refresh => return Ok((s, Opened::Fresh)),
         Some(s) => {
-            if !changes(corpus, &corpus.list()?, &s.catalog).any() {
+            if store.is_current(&s) && !changes(corpus, &corpus.list()?, &s.catalog).any() {
                 return Ok((s, Opened::Fresh));
             }
             Some(s)
@@ -691,55 +929,37 @@ pub fn open_or_build(
         Err(e) => return Err(e),
     };
     drop(existing);
-    // Another process may have built while we looked: look again, under the lock.
-    let previous = store.open();
-    if let Some(s) = previous {
-        if !changes(corpus, &corpus.list()?, &s.catalog).any() {
-            return Ok((s, Opened::Fresh));
-        }
-        let (snapshot, report) = store.build(corpus, Some(&s.catalog), &lock)?;
-        return Ok((snapshot, Opened::Built(report)));
+    // under the lock: another process may have brought it up to date meanwhile
+    match bring_up_to_date(corpus, store, &lock, false, &quiet)? {
+        (s, None) => Ok((s, Opened::Fresh)),
+        (s, Some(report)) => Ok((s, Opened::Built(report))),
     }
-    let (snapshot, report) = store.build(corpus, None, &lock)?;
-    Ok((snapshot, Opened::Built(report)))
 }
 
-/// Builds the index when the corpus changed since the last build (or always, with `full`),
-/// holding the build lock; says so when another build holds it.
+/// Builds or refreshes the index (always a new generation with `full`), holding the build
+/// lock; says so when another build holds it.
 pub fn refresh(
     corpus: &Corpus,
     store: &Store,
     full: bool,
+    progress: Progress,
 ) -> Result<(Snapshot, BuildReport), IndexError> {
     let started = Instant::now();
     let lock = store.lock()?;
-    let previous = match store.open() {
-        Some(s) if !full => {
+    match bring_up_to_date(corpus, store, &lock, full, progress)? {
+        (s, Some(report)) => Ok((s, report)),
+        (s, None) => {
             let listing = corpus.list()?;
-            let c = changes(corpus, &listing, &s.catalog);
-            if !c.any() {
-                let report = BuildReport {
-                    articles: s.catalog.articles.len(),
-                    passages: s.catalog.passages,
-                    unchanged: c.unchanged,
-                    failed: s
-                        .catalog
-                        .failed
-                        .iter()
-                        .map(|f| Failure {
-                            path: f.path.clone(),
-                            reason: f.reason.clone(),
-                        })
-                        .collect(),
-                    skipped: listing.skipped,
-                    seconds: started.elapsed().as_secs_f64(),
-                    ..Default::default()
-                };
-                return Ok((s, report));
-            }
-            Some(s)
+            let report = BuildReport {
+                articles: s.catalog.articles.len(),
+                passages: s.catalog.passages,
+                unchanged: s.catalog.articles.len(),
+                failed: failures(&s.catalog),
+                skipped: listing.skipped,
+                seconds: started.elapsed().as_secs_f64(),
+                ..Default::default()
+            };
+            Ok((s, report))
         }
-        other => other,
-    };
-    store.build(corpus, previous.as_ref().map(|s| &*s.catalog), &lock)
+    }
 }

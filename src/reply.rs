@@ -447,6 +447,8 @@ pub fn say(lang: Lang, what: Say) -> String {
         (Lang::En, Say::NoArticle(closest)) => format!("No article matches.{}", list_after(" Closest:", &closest)),
         (Lang::Fr, Say::Ambiguous(matches)) => format!("Plusieurs articles correspondent :{}", list_after("", &matches)),
         (Lang::En, Say::Ambiguous(matches)) => format!("Several articles match:{}", list_after("", &matches)),
+        (Lang::Fr, Say::Reindexing(done, total)) => format!("Réindexation en cours : {done}/{total} articles…"),
+        (Lang::En, Say::Reindexing(done, total)) => format!("Reindexing: {done}/{total} articles…"),
         (Lang::Fr, Say::SummaryNeedsSomething) => "Indiquez un article ou un sujet.".into(),
         (Lang::En, Say::SummaryNeedsSomething) => "Give an article or a topic.".into(),
         (Lang::Fr, Say::EmptyMention) => "Posez votre question après la mention, par exemple : @kiosque Qui dirigeait la délégation ?".into(),
@@ -478,6 +480,7 @@ pub enum Say {
     Ambiguous(Vec<String>),
     EmptyMention,
     SummaryNeedsSomething,
+    Reindexing(usize, usize),
 }
 
 /// Enforces every limit: content, title, description, fields, footer, number of embeds and

@@ -21,7 +21,10 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
         "002_puits.txt",
         "Les puits\n\nLes puits du désert sont à sec.\n".as_bytes(),
     );
-    assert!(matches!(engine.reindex(false), Err(ReindexError::Running)));
+    assert!(matches!(
+        engine.reindex(false, &kiosque::index::quiet),
+        Err(ReindexError::Running)
+    ));
     assert!(
         !engine.is_reindexing(),
         "the flag is cleared after a refusal"
@@ -31,7 +34,7 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
     assert!(!engine.ask("puits du désert à sec", 3).unwrap().answered);
 
     drop(lock);
-    let report = engine.reindex(false).unwrap();
+    let report = engine.reindex(false, &kiosque::index::quiet).unwrap();
     assert_eq!(report.added, 1);
     assert_eq!(report.articles, 3);
     let answer = engine.ask("puits du désert à sec", 3).unwrap();
@@ -42,8 +45,8 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
 
     // two reindexes at once from two threads: one runs, the other is told
     std::thread::scope(|s| {
-        let a = s.spawn(|| engine.reindex(true));
-        let b = s.spawn(|| engine.reindex(true));
+        let a = s.spawn(|| engine.reindex(true, &kiosque::index::quiet));
+        let b = s.spawn(|| engine.reindex(true, &kiosque::index::quiet));
         let results = [a.join().unwrap(), b.join().unwrap()];
         assert!(results.iter().any(|r| r.is_ok()));
         for r in &results {

@@ -264,6 +264,16 @@ pub async fn send<'a>(ctx: Context<'a>, r: &Reply) -> Result<poise::ReplyHandle<
     Ok(ctx.send(poise_reply(r)).await?)
 }
 
+/// Edits a reply already sent.
+pub async fn edit<'a>(
+    ctx: Context<'a>,
+    handle: &poise::ReplyHandle<'a>,
+    r: &Reply,
+) -> Result<(), Error> {
+    handle.edit(ctx, poise_reply(r)).await?;
+    Ok(())
+}
+
 /// Whether `user` may ask now; when not, the polite refusal to send (privately).
 pub fn limited(data: &Data, user: u64, lang: Lang) -> Option<Reply> {
     data.limiter

@@ -1,9 +1,16 @@
 //! /reindex: admins rebuild the index after changing the corpus; questions keep being
 //! answered from the previous index meanwhile.
 
-use super::{lang_of, send, Context, Error};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{edit, lang_of, send, Context, Error};
 use crate::engine::ReindexError;
 use crate::reply::{self, Reply, Say};
+
+/// How often a long reindex edits its reply with its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(3);
 
 /// The permissions and roles of the member who ran the command, from the interaction.
 fn member_rights(ctx: Context<'_>) -> (u64, Vec<u64>) {
@@ -47,13 +54,40 @@ pub async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
     }
     ctx.defer_ephemeral().await?;
     let engine = data.engine.clone();
-    let result = tokio::task::spawn_blocking(move || engine.reindex(false)).await?;
+    let progress = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+    let counter = progress.clone();
+    let mut job = tokio::task::spawn_blocking(move || {
+        engine.reindex(false, &|done, total| {
+            counter.0.store(done, Ordering::Relaxed);
+            counter.1.store(total, Ordering::Relaxed);
+        })
+    });
+    // a long build shows how far it is, every few seconds
+    let mut handle = None;
+    let result = loop {
+        tokio::select! {
+            r = &mut job => break r?,
+            _ = tokio::time::sleep(PROGRESS_EVERY) => {
+                let (done, total) = (progress.0.load(Ordering::Relaxed), progress.1.load(Ordering::Relaxed));
+                let r = private(reply::say(lang, Say::Reindexing(done, total)));
+                match &handle {
+                    None => handle = Some(send(ctx, &r).await?),
+                    Some(h) => edit(ctx, h, &r).await?,
+                }
+            }
+        }
+    };
     let r = match result {
         Ok(report) => reply::reindex(&report, lang),
         Err(ReindexError::Running) => private(reply::say(lang, Say::ReindexRunning)),
         Err(e) => return Err(e.into()),
     };
-    send(ctx, &r).await?;
+    match &handle {
+        None => {
+            send(ctx, &r).await?;
+        }
+        Some(h) => edit(ctx, h, &r).await?,
+    }
     Ok(())
 }
 
