@@ -40,6 +40,8 @@ pub struct Config {
     pub index: PathBuf,
     /// Base URL for every Discord HTTP call (a proxy, or a fake Discord in tests).
     pub api_base: Option<String>,
+    /// Reindex by itself when the corpus directory changes (on unless KIOSQUE_WATCH is off).
+    pub watch: bool,
 }
 
 impl Config {
@@ -85,8 +87,20 @@ impl Config {
             }
             None => None,
         };
+        let watch = match non_empty("KIOSQUE_WATCH").map(|v| v.to_lowercase()) {
+            None => true,
+            Some(v) if matches!(v.as_str(), "1" | "true" | "on" | "yes") => true,
+            Some(v) if matches!(v.as_str(), "0" | "false" | "off" | "no") => false,
+            Some(v) => {
+                return Err(ConfigError::Invalid(
+                    "KIOSQUE_WATCH",
+                    format!("{v:?} is not on or off"),
+                ))
+            }
+        };
         Ok(Config {
             token: Secret(token),
+            watch,
             guild_id,
             admin_role_ids: ids("KIOSQUE_ADMIN_ROLE_IDS")?,
             admin_user_ids: ids("KIOSQUE_ADMIN_USER_IDS")?,
@@ -152,6 +166,7 @@ mod tests {
         assert_eq!(c.corpus, PathBuf::from("corpus"));
         assert_eq!(c.index, PathBuf::from(".kiosque/index"));
         assert_eq!(c.guild_id, None);
+        assert!(c.watch, "watching is on by default");
         assert!(ConfigError::Missing("DISCORD_TOKEN")
             .to_string()
             .contains(".env.example"));
@@ -171,6 +186,13 @@ mod tests {
         assert_eq!(c.admin_role_ids, vec![1, 2, 3]);
         assert_eq!(c.admin_user_ids, vec![9]);
         assert_eq!(c.api_base.as_deref(), Some("http://127.0.0.1:8080"));
+        let off = Config::from_env(env(&[("DISCORD_TOKEN", "t"), ("KIOSQUE_WATCH", "off")]));
+        assert!(!off.unwrap().watch);
+        let bad = Config::from_env(env(&[
+            ("DISCORD_TOKEN", "t"),
+            ("KIOSQUE_WATCH", "sometimes"),
+        ]));
+        assert!(matches!(bad, Err(ConfigError::Invalid("KIOSQUE_WATCH", _))));
         let bad = Config::from_env(env(&[("DISCORD_TOKEN", "t"), ("DISCORD_GUILD_ID", "abc")]));
         assert!(matches!(
             bad,

@@ -20,3 +20,4 @@ pub mod reply;
 pub mod search;
 pub mod summarize;
 pub mod text;
+pub mod watch;

@@ -125,6 +125,21 @@ fn serve(paths: Paths) -> anyhow::Result<ExitCode> {
         "{} articles indexed; connecting to Discord",
         engine.snapshot().catalog.articles.len()
     );
+    // kept alive while the bot runs
+    let _watcher = if config.watch {
+        match kiosque::watch::watch(engine.clone(), std::time::Duration::from_secs(2)) {
+            Ok(w) => {
+                tracing::info!("watching {} for changes", paths.corpus.display());
+                Some(w)
+            }
+            Err(e) => {
+                tracing::warn!("cannot watch the corpus ({e}); use /reindex after changes");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

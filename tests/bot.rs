@@ -33,6 +33,8 @@ impl Bot {
             .env("KIOSQUE_CORPUS", ws.corpus())
             .env("KIOSQUE_INDEX", ws.index())
             .env("RUST_LOG", "warn,kiosque=info")
+            // the tests change the corpus and reindex by command; no automatic reindex races them
+            .env("KIOSQUE_WATCH", "off")
             .env_remove("KIOSQUE_ADMIN_ROLE_IDS")
             .env_remove("KIOSQUE_ADMIN_USER_IDS")
             .stdin(Stdio::null())

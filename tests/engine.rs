@@ -54,3 +54,41 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
         }
     });
 }
+
+#[test]
+fn the_watcher_reindexes_after_changes() {
+    let ws = common::Workspace::new();
+    let engine = std::sync::Arc::new(Engine::open(&ws.corpus(), &ws.index()).unwrap());
+    let _watch =
+        kiosque::watch::watch(engine.clone(), std::time::Duration::from_millis(300)).unwrap();
+    ws.write(
+        "002_caravane.txt",
+        "La caravane\n\nLa caravane de sel arrive à Tombouctou.\n".as_bytes(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let answer = engine.ask("caravane de sel Tombouctou", 3).unwrap();
+        if answer.answered && answer.hits[0].article == "002_caravane" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new article was never indexed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // a removal too
+    std::fs::remove_file(ws.corpus().join("002_caravane.txt")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while engine
+        .ask("caravane de sel Tombouctou", 3)
+        .unwrap()
+        .answered
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the removed article stays"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
