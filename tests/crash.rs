@@ -141,3 +141,30 @@ fn a_deleted_meta_json_is_rebuilt_with_a_warning() {
     );
     assert_eq!(json(stdout(&out).trim())["answered"], true);
 }
+
+#[test]
+fn questions_are_answered_while_an_index_build_runs() {
+    let ws = Workspace::new();
+    grow(&ws, 1500, "a");
+    assert!(ws.run(&["index"], None).status.success());
+    let mut build = Command::new(env!("CARGO_BIN_EXE_kiosque"))
+        .args(["index", "--full"])
+        .env("KIOSQUE_CORPUS", ws.corpus())
+        .env("KIOSQUE_INDEX", ws.index())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // questions during the build: every one answered, none waits for it
+    let mut asked = 0;
+    while build.try_wait().unwrap().is_none() && asked < 20 {
+        answers(&ws);
+        asked += 1;
+    }
+    assert!(build.wait().unwrap().success());
+    assert!(
+        asked > 0,
+        "the build ended before a question could be asked"
+    );
+    answers(&ws);
+}
