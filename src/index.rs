@@ -379,6 +379,28 @@ fn plan(corpus: &Corpus, listing: &Listing, catalog: &Catalog) -> Plan {
     p
 }
 
+/// Articles added, changed, removed and unchanged from one catalog to the next (by path and
+/// content hash): only indexed articles count, failed files are reported apart.
+fn compare(old: &Catalog, new: &Catalog, report: &mut BuildReport) {
+    let before: HashMap<&str, &str> = old
+        .articles
+        .iter()
+        .map(|a| (a.path.as_str(), a.hash.as_str()))
+        .collect();
+    let (mut added, mut changed, mut unchanged) = (0, 0, 0);
+    for a in &new.articles {
+        match before.get(a.path.as_str()) {
+            None => added += 1,
+            Some(h) if *h == a.hash => unchanged += 1,
+            Some(_) => changed += 1,
+        }
+    }
+    report.added = added;
+    report.changed = changed;
+    report.unchanged = unchanged;
+    report.removed = old.articles.len() - (changed + unchanged);
+}
+
 /// How the corpus differs from a catalog, in counts.
 pub fn changes(corpus: &Corpus, listing: &Listing, catalog: &Catalog) -> Changes {
     plan(corpus, listing, catalog).counts
@@ -496,13 +518,6 @@ impl Store {
             skipped: listing.skipped.clone(),
             ..Default::default()
         };
-        if let Some(prev) = previous {
-            let c = changes(corpus, &listing, prev);
-            report.added = c.added;
-            report.changed = c.changed;
-            report.removed = c.removed;
-            report.unchanged = c.unchanged;
-        }
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
@@ -518,9 +533,11 @@ impl Store {
                 return Err(e);
             }
         };
-        if previous.is_none() {
-            report.added = catalog.articles.len();
-        }
+        compare(
+            previous.unwrap_or(&Catalog::default()),
+            &catalog,
+            &mut report,
+        );
         let gen = self.root.join(format!("gen-{nanos:032}"));
         fs::rename(&tmp, &gen).map_err(io_err(&gen))?;
         self.point_to(&gen)?;
@@ -579,10 +596,6 @@ impl Store {
             .map(|a| (a.id.clone(), a.path.clone()))
             .collect();
         let mut report = BuildReport {
-            added: plan.counts.added,
-            changed: plan.counts.changed,
-            removed: plan.counts.removed,
-            unchanged: plan.counts.unchanged,
             skipped: listing.skipped.clone(),
             ..Default::default()
         };
@@ -620,6 +633,7 @@ impl Store {
         commit_with_catalog(&mut writer, &current.dir, &catalog)?;
         writer.wait_merging_threads()?;
         sync_dir(&current.dir);
+        compare(&current.catalog, &catalog, &mut report);
         let snapshot = Snapshot::open(&current.dir)?;
         report.articles = catalog.articles.len();
         report.passages = catalog.passages;

@@ -724,3 +724,84 @@ async fn a_rejected_token_exits_2() {
         "the token is never logged"
     );
 }
+
+/// Adds `n` generated articles of a few paragraphs.
+fn grow(ws: &common::Workspace, n: usize) {
+    for i in 0..n {
+        let mut text = format!("Dépêche numéro {i}\n\n");
+        for p in 0..5 {
+            text.push_str(&format!(
+                "Le convoi {i} traverse la région {p} avant la saison des pluies, selon les autorités locales.\n\n"
+            ));
+        }
+        ws.write(&format!("dep_{i:05}.txt"), text.as_bytes());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_reindex_shows_its_progress() {
+    let ws = common::Workspace::new();
+    let (fake, _bot) = connected(&ws, &[("KIOSQUE_PROGRESS_SECONDS", "0.05")]).await;
+    grow(&ws, 1500);
+    let r = interact(
+        &fake,
+        21,
+        slash_command(21, "t21", "reindex", Value::Null, &Asker::admin(8101)),
+    )
+    .await;
+    assert_eq!(r.body["type"], 5);
+    let report = fake
+        .wait_request(
+            |r| {
+                r.route().starts_with("/webhooks/")
+                    && r.path.contains("/t21")
+                    && text_of(&r.body).contains("1500 ajoutés")
+            },
+            WAIT,
+        )
+        .await
+        .expect("the final report");
+    let progress: Vec<Request> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/t21") && text_of(&r.body).contains("Réindexation en cours"))
+        .collect();
+    assert!(
+        !progress.is_empty(),
+        "no progress was shown before {}",
+        report.body
+    );
+    check_messages(&fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reindexes_when_the_corpus_changes() {
+    let ws = common::Workspace::new();
+    let (fake, _bot) = connected(&ws, &[("KIOSQUE_WATCH", "on")]).await;
+    ws.write(
+        "002_oasis.txt",
+        "Les oasis\n\nLes oasis du nord manquent d’eau depuis trois ans.\n".as_bytes(),
+    );
+    let deadline = Instant::now() + WAIT;
+    let mut id = 40;
+    loop {
+        id += 1;
+        let r = interact(
+            &fake,
+            id,
+            slash_command(
+                id,
+                &format!("w{id}"),
+                "ask",
+                opts(&[("question", json!("oasis du nord"))]),
+                &Asker::member(8200 + id),
+            ),
+        )
+        .await;
+        if text_of(&r.body).contains("manquent d’eau") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new article never appeared");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

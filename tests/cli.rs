@@ -406,3 +406,87 @@ fn english_articles_get_the_english_analyzer() {
     let out = ws.run(&["ask", "--json", "Why did the villagers dig wells?"], None);
     assert_eq!(json(stdout(&out).trim())["hits"][0]["article"], "en_wells");
 }
+
+#[test]
+fn the_report_counts_each_kind_of_change() {
+    let ws = Workspace::new();
+    ws.write("a.txt", "A\n\nPremier texte sur les puits.\n".as_bytes());
+    ws.write("b.txt", "B\n\nDeuxième texte sur les routes.\n".as_bytes());
+    assert!(ws.run(&["index"], None).status.success());
+    ws.write(
+        "b.txt",
+        "B\n\nDeuxième texte, corrigé, sur les routes.\n".as_bytes(),
+    );
+    std::fs::remove_file(ws.corpus().join("a.txt")).unwrap();
+    ws.write(
+        "c.txt",
+        "C\n\nTroisième texte sur les marchés.\n".as_bytes(),
+    );
+    ws.write("d.txt", b"");
+    let out = ws.run(&["index", "--json"], None);
+    let r = json(stdout(&out).trim());
+    assert_eq!(
+        (
+            r["added"].as_u64(),
+            r["changed"].as_u64(),
+            r["removed"].as_u64(),
+            r["unchanged"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1), Some(2)),
+        "{r}"
+    );
+    assert_eq!(r["articles"], 4);
+    assert_eq!(
+        r["failed"],
+        serde_json::json!([{"path": "d.txt", "reason": "empty file"}])
+    );
+    assert!(r["seconds"].as_f64().unwrap() >= 0.0);
+    assert_eq!(r["rebuilt"], true);
+    // a touched but unchanged file is not a change
+    let b = std::fs::read(ws.corpus().join("b.txt")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    ws.write("b.txt", &b);
+    let r = json(stdout(&ws.run(&["index", "--json"], None)).trim());
+    assert_eq!(r["rebuilt"], false, "{r}");
+    assert_eq!(r["unchanged"], 4);
+}
+
+#[test]
+fn a_terminal_sees_a_progress_bar_for_long_builds() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` command to give kiosque a terminal");
+        return;
+    }
+    let ws = Workspace::new();
+    for i in 0..3000 {
+        ws.write(
+            &format!("g{i:05}.txt"),
+            format!(
+                "Texte {i}\n\n{}\n",
+                "Une phrase de plus sur la région du fleuve. ".repeat(40)
+            )
+            .as_bytes(),
+        );
+    }
+    let cmd = format!(
+        "{} --corpus {} --index {} index --full",
+        env!("CARGO_BIN_EXE_kiosque"),
+        ws.corpus().display(),
+        ws.index().display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Indexed 3002 articles"), "{text}");
+    assert!(
+        text.contains("articles,") && text.contains("indexing"),
+        "no progress bar: {text}"
+    );
+}

@@ -9,8 +9,15 @@ use super::{edit, lang_of, send, Context, Error};
 use crate::engine::ReindexError;
 use crate::reply::{self, Reply, Say};
 
-/// How often a long reindex edits its reply with its progress.
-const PROGRESS_EVERY: Duration = Duration::from_secs(3);
+/// How often a long reindex edits its reply with its progress, unless
+/// `KIOSQUE_PROGRESS_SECONDS` says otherwise.
+fn progress_every() -> Duration {
+    std::env::var("KIOSQUE_PROGRESS_SECONDS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(3), Duration::from_secs_f64)
+}
 
 /// The permissions and roles of the member who ran the command, from the interaction.
 fn member_rights(ctx: Context<'_>) -> (u64, Vec<u64>) {
@@ -64,10 +71,11 @@ pub async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
     });
     // a long build shows how far it is, every few seconds
     let mut handle = None;
+    let every = progress_every();
     let result = loop {
         tokio::select! {
             r = &mut job => break r?,
-            _ = tokio::time::sleep(PROGRESS_EVERY) => {
+            _ = tokio::time::sleep(every) => {
                 let (done, total) = (progress.0.load(Ordering::Relaxed), progress.1.load(Ordering::Relaxed));
                 let r = private(reply::say(lang, Say::Reindexing(done, total)));
                 match &handle {
