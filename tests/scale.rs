@@ -1,0 +1,86 @@
+//! Quality at scale: the sample questions must still find their seed passage first when the
+//! two seed articles sit among at least 20,000 other French articles. The large corpus comes
+//! from `scripts/fetch-bench-corpus.py` (which `.ci/run` runs); without it the test says it
+//! is skipped.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use kiosque::corpus::Corpus;
+use kiosque::index::{open_or_build, Store};
+use kiosque::search;
+
+const MIN_ARTICLES: usize = 20_000;
+
+fn scale_corpus() -> PathBuf {
+    std::env::var_os("KIOSQUE_SCALE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-corpus"))
+}
+
+#[test]
+fn sample_questions_still_first_among_20000_articles() {
+    let source = scale_corpus();
+    let files: Vec<PathBuf> = std::fs::read_dir(&source)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if files.len() < MIN_ARTICLES {
+        eprintln!(
+            "SKIPPED: quality at scale needs {MIN_ARTICLES} articles in {} (found {}); run \
+             `python3 scripts/fetch-bench-corpus.py target/bench-corpus --articles {MIN_ARTICLES}` \
+             or set KIOSQUE_SCALE_CORPUS",
+            source.display(),
+            files.len()
+        );
+        return;
+    }
+    let ws = common::Workspace::new();
+    for f in &files {
+        std::fs::copy(f, ws.corpus().join(f.file_name().unwrap())).unwrap();
+    }
+    let corpus = Corpus::open(&ws.corpus()).unwrap();
+    let (snapshot, _) = open_or_build(&corpus, &Store::new(&ws.index()), true).unwrap();
+    assert!(snapshot.catalog.articles.len() >= MIN_ARTICLES + 2);
+
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-questions.jsonl"),
+    )
+    .unwrap();
+    let mut misses = vec![];
+    let mut asked = 0;
+    for line in sample.lines().filter(|l| !l.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        if case["kind"] != "answer" {
+            continue;
+        }
+        asked += 1;
+        let q = case["q"].as_str().unwrap();
+        let answer = search::ask(&snapshot, q, 3).unwrap();
+        let expect: Vec<&str> = case["expect_any"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let first = answer.hits.first();
+        let ok = first.is_some_and(|h| {
+            h.article == case["source"].as_str().unwrap()
+                && expect.iter().any(|e| h.passage.contains(e))
+        });
+        if !ok {
+            misses.push(format!("{q} → {:?}", first.map(|h| (&h.article, &h.title))));
+        }
+    }
+    eprintln!(
+        "quality at scale: {}/{asked} sample questions first among {} articles",
+        asked - misses.len(),
+        snapshot.catalog.articles.len()
+    );
+    assert!(misses.is_empty(), "{misses:#?}");
+}
