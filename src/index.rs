@@ -653,7 +653,16 @@ impl Store {
     ) -> Result<Catalog, IndexError> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
         let (schema, f) = schema();
-        let index = Index::create_in_dir(dir, schema)?;
+        // Small store blocks: a hit decompresses one block to read its passage, and a 4 KiB
+        // block holds a few passages where the default 16 KiB holds a dozen.
+        let settings = tantivy::IndexSettings {
+            docstore_blocksize: 4096,
+            ..Default::default()
+        };
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings)
+            .create_in_dir(dir)?;
         analyzer::register(&index);
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
