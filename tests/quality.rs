@@ -130,7 +130,7 @@ fn dev_questions_stay_above_thresholds() {
     let s = score(&snapshot(&ws), "dev-questions.jsonl");
     eprintln!("dev set: {s:#?}");
     assert_eq!(s.answer, 30);
-    // Measured 30/30 at hit@1 and 16/20 none when written; the thresholds leave a little room
+    // Measured 30/30 at hit@1 and 16/20 none when written (17/20 now); the thresholds leave a little room
     // for ranking changes, not for regressions.
     assert!(
         s.hit1 >= 28,
