@@ -610,26 +610,16 @@ impl Store {
             skipped: listing.skipped,
             passages: 0,
         };
-        let total = plan.read.len();
-        for (done, stamp) in plan.read.iter().enumerate() {
-            progress(done, total);
-            match add_article(&writer, &f, corpus, stamp, &mut ids)? {
-                Ok((entry, decoding)) => {
-                    if let Some(d) = decoding {
-                        report.decoded.push(Failure {
-                            path: stamp.path.clone(),
-                            reason: d.to_string(),
-                        });
-                    }
-                    catalog.articles.push(entry);
-                }
-                Err(failed) => catalog.failed.push(failed),
-            }
-        }
-        progress(total, total);
-        catalog.articles.sort_by(|a, b| a.path.cmp(&b.path));
-        catalog.failed.sort_by(|a, b| a.path.cmp(&b.path));
-        catalog.passages = catalog.articles.iter().map(|a| a.passages as u64).sum();
+        add_all(
+            &writer,
+            &f,
+            corpus,
+            &plan.read,
+            &mut ids,
+            &mut catalog,
+            &mut report,
+            progress,
+        )?;
         commit_with_catalog(&mut writer, &current.dir, &catalog)?;
         writer.wait_merging_threads()?;
         sync_dir(&current.dir);
@@ -684,25 +674,16 @@ impl Store {
                 .push(failed_entry(stamp, failure.reason.clone()));
         }
         let mut ids: HashMap<String, String> = HashMap::new();
-        let total = listing.files.len();
-        for (done, stamp) in listing.files.iter().enumerate() {
-            progress(done, total);
-            match add_article(&writer, &f, corpus, stamp, &mut ids)? {
-                Ok((entry, decoding)) => {
-                    if let Some(d) = decoding {
-                        report.decoded.push(Failure {
-                            path: stamp.path.clone(),
-                            reason: d.to_string(),
-                        });
-                    }
-                    catalog.passages += entry.passages as u64;
-                    catalog.articles.push(entry);
-                }
-                Err(failed) => catalog.failed.push(failed),
-            }
-        }
-        progress(total, total);
-        catalog.failed.sort_by(|a, b| a.path.cmp(&b.path));
+        add_all(
+            &writer,
+            &f,
+            corpus,
+            &listing.files,
+            &mut ids,
+            &mut catalog,
+            report,
+            progress,
+        )?;
         commit_with_catalog(&mut writer, dir, &catalog)?;
         // One segment answers faster than several: every question opens each segment's
         // postings. The index is read far more often than it is written. (A merge keeps the
@@ -764,6 +745,42 @@ fn failures(catalog: &Catalog) -> Vec<Failure> {
             reason: f.reason.clone(),
         })
         .collect()
+}
+
+/// Reads and indexes `stamps` into `catalog` (articles, failures, passages, in path order),
+/// noting decodings in the report and the progress as it goes.
+#[allow(clippy::too_many_arguments)]
+fn add_all(
+    writer: &IndexWriter,
+    f: &Fields,
+    corpus: &Corpus,
+    stamps: &[FileStamp],
+    ids: &mut HashMap<String, String>,
+    catalog: &mut Catalog,
+    report: &mut BuildReport,
+    progress: Progress,
+) -> Result<(), IndexError> {
+    let total = stamps.len();
+    for (done, stamp) in stamps.iter().enumerate() {
+        progress(done, total);
+        match add_article(writer, f, corpus, stamp, ids)? {
+            Ok((entry, decoding)) => {
+                if let Some(d) = decoding {
+                    report.decoded.push(Failure {
+                        path: stamp.path.clone(),
+                        reason: d.to_string(),
+                    });
+                }
+                catalog.articles.push(entry);
+            }
+            Err(failed) => catalog.failed.push(failed),
+        }
+    }
+    progress(total, total);
+    catalog.articles.sort_by(|a, b| a.path.cmp(&b.path));
+    catalog.failed.sort_by(|a, b| a.path.cmp(&b.path));
+    catalog.passages = catalog.articles.iter().map(|a| a.passages as u64).sum();
+    Ok(())
 }
 
 /// Reads one article and adds its passages. The outer error is the index's; the inner one is
