@@ -159,6 +159,19 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// An empty catalog of this format, dated now.
+    fn new(skipped: Vec<String>) -> Catalog {
+        Catalog {
+            version: FORMAT_VERSION,
+            built_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            skipped,
+            ..Default::default()
+        }
+    }
+
     pub fn has_english(&self) -> bool {
         self.articles.iter().any(|a| a.lang == Lang::En)
     }
@@ -285,7 +298,7 @@ pub fn content_hash(bytes: &[u8]) -> String {
 }
 
 /// What changed in the corpus since a catalog, file by file.
-struct Plan {
+pub struct Plan {
     /// Files to read and index: added, changed, and failed before but touched since.
     read: Vec<FileStamp>,
     /// Articles whose passages go (changed, removed, or unreadable now).
@@ -564,12 +577,12 @@ impl Store {
         &self,
         corpus: &Corpus,
         current: &Snapshot,
+        listing: Listing,
+        plan: Plan,
         _lock: &File,
         progress: Progress,
     ) -> Result<(Snapshot, BuildReport), IndexError> {
         let started = Instant::now();
-        let listing = corpus.list()?;
-        let plan = plan(corpus, &listing, &current.catalog);
         let f = current.fields;
         let threads = if plan.read.len() > 1000 {
             std::thread::available_parallelism()
@@ -600,15 +613,9 @@ impl Store {
             ..Default::default()
         };
         let mut catalog = Catalog {
-            version: FORMAT_VERSION,
-            built_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
             articles: plan.keep,
             failed: plan.failed,
-            skipped: listing.skipped,
-            passages: 0,
+            ..Catalog::new(listing.skipped)
         };
         add_all(
             &writer,
@@ -659,15 +666,7 @@ impl Store {
             .unwrap_or(1)
             .clamp(1, 4);
         let mut writer = index.writer_with_num_threads(threads, 64_000_000 * threads)?;
-        let mut catalog = Catalog {
-            version: FORMAT_VERSION,
-            built_unix: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-            skipped: listing.skipped.clone(),
-            ..Default::default()
-        };
+        let mut catalog = Catalog::new(listing.skipped.clone());
         for (stamp, failure) in &listing.failed {
             catalog
                 .failed
@@ -920,10 +919,12 @@ fn bring_up_to_date(
 ) -> Result<(Snapshot, Option<BuildReport>), IndexError> {
     match store.open() {
         Some(s) if !full && store.is_current(&s) => {
-            if !changes(corpus, &corpus.list()?, &s.catalog).any() {
+            let listing = corpus.list()?;
+            let plan = plan(corpus, &listing, &s.catalog);
+            if !plan.counts.any() {
                 return Ok((s, None));
             }
-            let (snapshot, report) = store.update(corpus, &s, lock, progress)?;
+            let (snapshot, report) = store.update(corpus, &s, listing, plan, lock, progress)?;
             Ok((snapshot, Some(report)))
         }
         previous => {

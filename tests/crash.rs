@@ -48,16 +48,21 @@ fn grow(ws: &Workspace, n: usize, salt: &str) {
     }
 }
 
-/// Runs `kiosque ARGS` and kills it with SIGKILL after `after`.
-fn kill_during(ws: &Workspace, args: &[&str], after: Duration) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kiosque"))
+/// Starts `kiosque ARGS` on the workspace, silent, in the background.
+fn spawn(ws: &Workspace, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_kiosque"))
         .args(args)
         .env("KIOSQUE_CORPUS", ws.corpus())
         .env("KIOSQUE_INDEX", ws.index())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `kiosque ARGS` and kills it with SIGKILL after `after`.
+fn kill_during(ws: &Workspace, args: &[&str], after: Duration) {
+    let mut child = spawn(ws, args);
     std::thread::sleep(after);
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
@@ -147,14 +152,7 @@ fn questions_are_answered_while_an_index_build_runs() {
     let ws = Workspace::new();
     grow(&ws, 1500, "a");
     assert!(ws.run(&["index"], None).status.success());
-    let mut build = Command::new(env!("CARGO_BIN_EXE_kiosque"))
-        .args(["index", "--full"])
-        .env("KIOSQUE_CORPUS", ws.corpus())
-        .env("KIOSQUE_INDEX", ws.index())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut build = spawn(&ws, &["index", "--full"]);
     // questions during the build: every one answered, none waits for it
     let mut asked = 0;
     while build.try_wait().unwrap().is_none() && asked < 20 {
