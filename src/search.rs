@@ -14,6 +14,7 @@ use tantivy::collector::TopDocs;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::tokenizer::{SimpleTokenizer, TokenStream, Tokenizer};
 use tantivy::{DocAddress, DocId, DocSet, Searcher, TantivyDocument, Term, TERMINATED};
 
 use crate::analyzer;
@@ -26,8 +27,9 @@ use crate::text;
 pub const MAX_QUESTION_CHARS: usize = 1000;
 /// Most hits one answer may carry.
 pub const MAX_TOP: usize = 10;
-/// Candidates re-ranked per question.
-const CANDIDATES: usize = 30;
+/// Candidates re-ranked per question. 20 ranks the sample and our own questions as 30
+/// did, among 25,000 articles too, and saves a tenth of the time.
+const CANDIDATES: usize = 20;
 /// A passage answers when it covers at least this share of the question's weight.
 const MIN_COVERAGE: f32 = 0.5;
 /// ... and this share when the question asks for a date or a number the passage lacks.
@@ -143,6 +145,8 @@ struct Terms {
     weights: Vec<f32>,
     /// Whether the word only names the kind of answer wanted.
     focus: Vec<bool>,
+    /// Whether no passage has the word itself (only relatives, or nothing).
+    absent: Vec<bool>,
     total: f32,
 }
 
@@ -259,6 +263,7 @@ fn question_terms(
         places: vec![],
         weights: vec![],
         focus: vec![],
+        absent: vec![],
         total: 0.0,
     };
     for w in analyzer::words(&mut analyzer, question) {
@@ -268,6 +273,7 @@ fn question_terms(
         let text_term = Term::from_field_text(fields.text(lang), &w.term);
         let focus = cues::is_focus_word(&cues::fold(&question[w.start..w.end]));
         let df = searcher.doc_freq(&text_term)?;
+        t.absent.push(df == 0);
         let rel = relatives(searcher, fields.text(lang), &w.term)?;
         // a word only its relatives have weighs as they do
         let df = if df == 0 {
@@ -311,6 +317,9 @@ struct Candidate {
     proximity: f32,
     cues: Cues,
     score: f32,
+    /// Where the question's words (or their relatives) stand in the passage: (word
+    /// position, question word), sorted.
+    spots: Vec<(u32, usize)>,
 }
 
 impl Candidate {
@@ -360,8 +369,13 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
             let boost = if t.focus[i] { FOCUS_WEIGHT } else { 1.0 };
             add(&t.text[i], boost);
             add(&t.title[i], boost * 0.4);
-            for r in &t.relatives[i] {
-                add(r, boost * RELATIVE_SHARE * 0.5);
+            // Relatives gather candidates only for a word the index lacks as such: when it
+            // has the word, its passages are gathered by it, and the second pass still
+            // credits relatives. Fewer clauses make the search about a fifth faster.
+            if t.absent[i] {
+                for r in &t.relatives[i] {
+                    add(r, boost * RELATIVE_SHARE * 0.5);
+                }
             }
         }
     }
@@ -551,6 +565,7 @@ fn rerank(
                 proximity,
                 cues,
                 score,
+                spots,
             });
         }
     }
@@ -646,7 +661,7 @@ fn hit(
         Lang::Fr
     };
     let (marks, answer_span) = match langs.iter().find(|t| t.lang == lang) {
-        Some(t) => mark(&passage, t, asks),
+        Some(t) => mark(&passage, &c.spots, t, asks),
         None => (vec![], None),
     };
     Ok(Hit {
@@ -667,20 +682,29 @@ fn hit(
 }
 
 /// The matched words of a passage and its best sentence: the one holding the most question
-/// weight, with a bonus when it holds what the question asks for.
-fn mark(passage: &str, t: &Terms, asks: Asks) -> (Vec<Range<usize>>, Option<Range<usize>>) {
-    let mut analyzer = analyzer::for_lang(t.lang);
-    let index: HashMap<&str, usize> = t
-        .words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.as_str(), i))
-        .collect();
+/// weight, with a bonus when it holds what the question asks for. `spots` are the word
+/// positions the index gave for the question's words; the analyzers keep the tokenizer's
+/// positions, so the n-th run of letters and digits in the passage is position n, and the
+/// passage needs no second analysis.
+fn mark(
+    passage: &str,
+    spots: &[(u32, usize)],
+    t: &Terms,
+    asks: Asks,
+) -> (Vec<Range<usize>>, Option<Range<usize>>) {
     // each matched word: its bytes and which question word it is
-    let marked: Vec<(Range<usize>, usize)> = analyzer::words(&mut analyzer, passage)
-        .into_iter()
-        .filter_map(|w| index.get(w.term.as_str()).map(|&i| (w.start..w.end, i)))
-        .collect();
+    let mut marked: Vec<(Range<usize>, usize)> = Vec::with_capacity(spots.len());
+    let mut tokenizer = SimpleTokenizer::default();
+    let mut stream = tokenizer.token_stream(passage);
+    let mut next = spots.iter().peekable();
+    while next.peek().is_some() && stream.advance() {
+        let token = stream.token();
+        let position = token.position as u32;
+        while next.next_if(|s| s.0 < position).is_some() {}
+        while let Some(&(_, word)) = next.next_if(|s| s.0 == position) {
+            marked.push((token.offset_from..token.offset_to, word));
+        }
+    }
     let sentences = text::sentences(passage);
     let mut best: Option<(f32, Range<usize>)> = None;
     if sentences.len() > 1 {
@@ -702,23 +726,27 @@ fn mark(passage: &str, t: &Terms, asks: Asks) -> (Vec<Range<usize>>, Option<Rang
             }
         }
     }
-    (
-        marked.into_iter().map(|(r, _)| r).collect(),
-        best.map(|(_, r)| r),
-    )
+    let mut marks: Vec<Range<usize>> = marked.into_iter().map(|(r, _)| r).collect();
+    // a word that is two question words' relative is marked once
+    marks.dedup();
+    (marks, best.map(|(_, r)| r))
 }
 
 /// Escapes Markdown's special characters in corpus text.
 pub fn escape_markdown(s: &str, out: &mut String) {
-    for c in s.chars() {
+    let mut from = 0;
+    // the special characters are ASCII, so byte indices are character boundaries
+    for (i, b) in s.bytes().enumerate() {
         if matches!(
-            c,
-            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '#' | '[' | ']'
+            b,
+            b'\\' | b'*' | b'_' | b'~' | b'`' | b'|' | b'>' | b'#' | b'[' | b']'
         ) {
+            out.push_str(&s[from..i]);
             out.push('\\');
+            from = i;
         }
-        out.push(c);
     }
+    out.push_str(&s[from..]);
 }
 
 /// The passage as Markdown: `**word**` for matches, `__sentence__` for the best sentence.
@@ -778,6 +806,44 @@ mod tests {
             md,
             "Le \\*Mali\\* avance. __**La frontière**\\_nord est longue.__"
         );
+    }
+
+    #[test]
+    fn index_positions_point_at_the_words() {
+        // stop words, elisions and over-long words keep the tokenizer's positions, so the
+        // positions the index stores find the words in the stored text
+        let passage = format!(
+            "L’armée {} du Mali patrouille. Puis, à la frontière, l'armée s'arrête.",
+            "x".repeat(60)
+        );
+        let mut fr = analyzer::french();
+        let words = analyzer::words(&mut fr, &passage);
+        let wanted = ["arme", "frontier"];
+        let mut spots: Vec<(u32, usize)> = words
+            .iter()
+            .filter_map(|w| {
+                let i = wanted.iter().position(|t| w.term == *t)?;
+                Some((w.position as u32, i))
+            })
+            .collect();
+        spots.sort_unstable();
+        assert_eq!(spots.len(), 3, "{words:?}");
+        let t = Terms {
+            lang: Lang::Fr,
+            text: vec![],
+            title: vec![],
+            relatives: vec![],
+            words: wanted.iter().map(|w| w.to_string()).collect(),
+            places: vec![0, 1],
+            weights: vec![1.0, 2.0],
+            focus: vec![false; 2],
+            absent: vec![false; 2],
+            total: 3.0,
+        };
+        let (marks, best) = mark(&passage, &spots, &t, Asks::Other);
+        let marked: Vec<&str> = marks.iter().map(|r| &passage[r.clone()]).collect();
+        assert_eq!(marked, ["armée", "frontière", "armée"]);
+        assert!(passage[best.unwrap()].starts_with("Puis"));
     }
 
     #[test]
