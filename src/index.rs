@@ -650,10 +650,12 @@ impl Store {
     ) -> Result<Catalog, IndexError> {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
         let (schema, f) = schema();
-        // Small store blocks: a hit decompresses one block to read its passage, and a 4 KiB
-        // block holds a few passages where the default 16 KiB holds a dozen.
+        // Passages are stored uncompressed, in small blocks: every hit reads its passage,
+        // and decompressing LZ4 blocks was 7% of a question's time. The store is 1.75 times
+        // larger (41 MB against 23 MB for 25,000 articles); questions are 8% faster.
         let settings = tantivy::IndexSettings {
             docstore_blocksize: 4096,
+            docstore_compression: tantivy::store::Compressor::None,
             ..Default::default()
         };
         let index = Index::builder()
