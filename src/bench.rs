@@ -10,7 +10,9 @@ use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
 
-use crate::corpus::Corpus;
+use crate::analyzer;
+use crate::corpus::{Corpus, Lang};
+use crate::dictionary::{self, Dictionary};
 use crate::index::{self, IndexError, Snapshot, Store};
 use crate::search;
 use crate::text;
@@ -37,6 +39,12 @@ pub struct BenchReport {
     pub peak_rss_mb: f64,
     /// Median time to summarise a 5,000-word article made of the corpus' own sentences.
     pub summary_5000_words_ms: f64,
+    /// With the bilingual dictionary installed: the same questions put word for word into
+    /// English, asked about the (French) articles, against the French ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ask_english_p50_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub english_over_french_p50: Option<f64>,
     pub threads: usize,
 }
 
@@ -97,6 +105,7 @@ pub fn run(
     let mut raw_ms = raw_tantivy(&snapshot, &questions)?;
 
     let ask_p50_ms = percentile(&mut ask_ms, 0.5);
+    let english = dictionary::installed().map(|dict| english_cost(&snapshot, &questions, &dict));
     let summary_5000_words_ms = round(summary_time(&snapshot, &corpus));
     let raw_p50 = percentile(&mut raw_ms, 0.5);
     Ok(BenchReport {
@@ -117,10 +126,51 @@ pub fn run(
         ask_over_raw_p50: round(ask_p50_ms / raw_p50.max(1e-9)),
         peak_rss_mb: round(peak_rss_mb()),
         summary_5000_words_ms,
+        ask_english_p50_ms: english.map(|(en, _)| round(en)),
+        english_over_french_p50: english.map(|(en, fr)| round(en / fr.max(1e-9))),
         threads: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
     })
+}
+
+/// Median times of the questions asked in French and put word for word into English (the
+/// dictionary's first translation of each word, names and numbers kept), both as the
+/// language they are in, so the English ones are translated back.
+fn english_cost(snapshot: &Snapshot, questions: &[String], dict: &Dictionary) -> (f64, f64) {
+    let mut fr = analyzer::french();
+    let english: Vec<String> = questions
+        .iter()
+        .map(|q| {
+            let words: Vec<String> = q
+                .split_whitespace()
+                .filter_map(|w| {
+                    let terms = analyzer::terms(&mut fr, w);
+                    let term = terms.first()?;
+                    Some(match dict.translate(Lang::Fr, term).first() {
+                        Some(t) => t.word.clone(),
+                        None => w.to_string(),
+                    })
+                })
+                .collect();
+            words.join(" ")
+        })
+        .collect();
+    let time = |qs: &[String], lang: Lang| {
+        let mut out = Vec::with_capacity(qs.len());
+        for q in qs.iter().take(200) {
+            let _ = search::ask_with(snapshot, q, 3, Some(dict), Some(lang));
+        }
+        for q in qs {
+            let t = Instant::now();
+            let _ = search::ask_with(snapshot, q, 3, Some(dict), Some(lang));
+            out.push(ms(t));
+        }
+        percentile(&mut out, 0.5)
+    };
+    let french = time(questions, Lang::Fr);
+    let english = time(&english, Lang::En);
+    (english, french)
 }
 
 /// Edits one article (a line added at its end), brings the index up to date, and puts the
@@ -326,5 +376,12 @@ pub fn report_text(r: &BenchReport) -> String {
         r.ask_over_raw_p50,
         r.peak_rss_mb,
         r.summary_5000_words_ms
-    )
+    ) + &match (r.ask_english_p50_ms, r.english_over_french_p50) {
+        (Some(en), Some(ratio)) => {
+            format!(
+                "English questions about French articles: p50 {en:.3} ms ({ratio:.2} × French)\n"
+            )
+        }
+        _ => "English questions: no bilingual dictionary installed\n".to_string(),
+    }
 }

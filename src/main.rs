@@ -120,6 +120,8 @@ fn serve(paths: Paths) -> anyhow::Result<ExitCode> {
     };
     config.corpus = paths.corpus.clone();
     config.index = paths.index.clone();
+    // read the dictionary now, not at the first English question
+    let _ = kiosque::dictionary::installed();
     let engine = std::sync::Arc::new(kiosque::engine::Engine::open(&paths.corpus, &paths.index)?);
     tracing::info!(
         "{} articles indexed; connecting to Discord",

@@ -20,6 +20,14 @@ pub enum Style {
 /// An answer for a terminal.
 pub fn answer_text(answer: &Answer, style: Style) -> String {
     let mut out = String::new();
+    if !answer.translations.is_empty() {
+        let list: Vec<String> = answer
+            .translations
+            .iter()
+            .map(|t| format!("{} → {}", strip_controls(&t.word), t.into.join(", ")))
+            .collect();
+        out.push_str(&format!("Translated: {}\n\n", list.join("; ")));
+    }
     if !answer.answered {
         out.push_str("The articles do not answer this question.\n");
         if !answer.closest.is_empty() {

@@ -200,6 +200,7 @@ struct Words {
     page: &'static str,
     no_articles: &'static str,
     summary_footer: &'static str,
+    translated: &'static str,
 }
 
 fn words(lang: Lang) -> Words {
@@ -213,6 +214,7 @@ fn words(lang: Lang) -> Words {
             page: "page",
             no_articles: "Aucun article n’est indexé.",
             summary_footer: "Résumé",
+            translated: "Mots traduits :",
         },
         Lang::En => Words {
             no_answer: "The articles do not answer this question.",
@@ -223,6 +225,7 @@ fn words(lang: Lang) -> Words {
             page: "page",
             no_articles: "No articles are indexed.",
             summary_footer: "Summary",
+            translated: "Translated words:",
         },
     }
 }
@@ -232,8 +235,23 @@ fn words(lang: Lang) -> Words {
 /// footer), or a sentence saying the articles do not answer.
 pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
     let w = words(lang);
+    // which of the question's words were searched as what, so the asker sees why it matched
+    let translated = (!answer.translations.is_empty()).then(|| {
+        let list: Vec<String> = answer
+            .translations
+            .iter()
+            .map(|t| format!("{} → {}", escape(&t.word), escape(&t.into.join(", "))))
+            .collect();
+        text::truncate_chars(
+            &format!("-# {} {}", w.translated, list.join(" · ")),
+            limits::CONTENT / 2,
+        )
+    });
     if !answer.answered || answer.hits.is_empty() {
         let mut content = w.no_answer.to_string();
+        if let Some(t) = &translated {
+            content = format!("{content}\n{t}");
+        }
         if !answer.closest.is_empty() {
             content.push_str(
                 &format!("\n{} :", w.closest)
@@ -280,7 +298,7 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
         e.description = Some(highlight(hit, per_hit));
     }
     let mut reply = Reply {
-        content: None,
+        content: translated,
         embeds,
         ephemeral,
     };
@@ -599,10 +617,25 @@ mod tests {
             asks: crate::cues::Asks::Other,
             confidence: 1.0,
             closest: vec![],
+            lang: Lang::En,
+            // a long question, every word translated: the list is cut, escaped
+            translations: (0..300)
+                .map(|i| crate::search::Translated {
+                    word: format!("@everyone{i}"),
+                    into: vec!["*frontière*".into(), "lisière".into()],
+                })
+                .collect(),
             took_ms: 0.2,
         };
         let r = answer(&a, Lang::Fr, false);
         check_limits(&r);
+        let c = r.content.as_deref().unwrap();
+        assert!(c.starts_with("-# Mots traduits : "), "{c}");
+        assert!(
+            !c.contains("@everyone") && c.contains("\\*frontière\\*"),
+            "{c}"
+        );
+        assert!(c.chars().count() <= limits::CONTENT / 2);
         assert_eq!(r.embeds.len(), 10);
         let d = r.embeds[0].description.as_deref().unwrap();
         assert!(d.ends_with('…'), "{d}");
@@ -619,6 +652,8 @@ mod tests {
             asks: crate::cues::Asks::Other,
             confidence: 0.1,
             closest: vec!["@everyone *Mali*".into()],
+            lang: Lang::Fr,
+            translations: vec![],
             took_ms: 0.1,
         };
         let r = answer(&a, Lang::En, true);

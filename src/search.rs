@@ -20,8 +20,10 @@ use tantivy::{DocAddress, DocId, DocSet, Searcher, TantivyDocument, Term, TERMIN
 use crate::analyzer;
 use crate::corpus::Lang;
 use crate::cues::{self, Asks, Cues};
+use crate::dictionary::{self, Dictionary};
 use crate::index::{Snapshot, ENGLISH_FLAG};
 use crate::text;
+use crate::translate;
 
 /// Longest question accepted, in characters.
 pub const MAX_QUESTION_CHARS: usize = 1000;
@@ -127,7 +129,29 @@ pub struct Answer {
     /// When not answered: titles of the articles that came closest.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub closest: Vec<String>,
+    /// The language the question is in.
+    pub lang: Lang,
+    /// The question's words searched in the other language, and what they were taken for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<Translated>,
     pub took_ms: f64,
+}
+
+/// A question word searched in the articles' language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Translated {
+    /// As asked ("border").
+    pub word: String,
+    /// What it was searched as, the likeliest first ("frontière", "lisière").
+    pub into: Vec<String>,
+}
+
+/// Another form that counts for a question word, and how much.
+struct Other {
+    term: Term,
+    share: f32,
+    /// Whether it gathers candidates too, or only counts in the second pass.
+    gather: bool,
 }
 
 /// A question's words in one language, with their weights.
@@ -135,9 +159,10 @@ struct Terms {
     lang: Lang,
     text: Vec<Term>,
     title: Vec<Term>,
-    /// Index words that share the word's first letters ("gouvernemental" for "gouvern"):
-    /// derived words the stemmer keeps apart.
-    relatives: Vec<Vec<Term>>,
+    /// Other forms of each word: index words that share its first letters
+    /// ("gouvernemental" for "gouvern"), derived words the stemmer keeps apart; the other
+    /// translations of a translated word.
+    others: Vec<Vec<Other>>,
     /// The analysed word, for highlighting.
     words: Vec<String>,
     /// The word's place in the question.
@@ -148,6 +173,50 @@ struct Terms {
     /// Whether no passage has the word itself (only relatives, or nothing).
     absent: Vec<bool>,
     total: f32,
+    /// For a question in another language: what its words were searched as.
+    translated: Vec<Translated>,
+}
+
+impl Terms {
+    fn new(lang: Lang) -> Terms {
+        Terms {
+            lang,
+            text: vec![],
+            title: vec![],
+            others: vec![],
+            words: vec![],
+            places: vec![],
+            weights: vec![],
+            focus: vec![],
+            absent: vec![],
+            total: 0.0,
+            translated: vec![],
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        fields: &crate::index::Fields,
+        term: &str,
+        others: Vec<Other>,
+        place: usize,
+        weight: f32,
+        focus: bool,
+        absent: bool,
+    ) {
+        self.text
+            .push(Term::from_field_text(fields.text(self.lang), term));
+        self.title
+            .push(Term::from_field_text(fields.title_terms(self.lang), term));
+        self.others.push(others);
+        self.words.push(term.to_string());
+        self.places.push(place);
+        self.weights.push(weight);
+        self.focus.push(focus);
+        self.absent.push(absent);
+        self.total += weight;
+    }
 }
 
 fn idf(df: u64, n: u64) -> f32 {
@@ -183,12 +252,23 @@ fn relatives(
     field: tantivy::schema::Field,
     word: &str,
 ) -> tantivy::Result<Vec<(String, u64)>> {
+    starting_like(searcher, field, word, RELATIVE_PREFIX)
+}
+
+/// Index words of `field` that share the first `prefix` letters of `word`, with their
+/// document frequencies, the most frequent first.
+fn starting_like(
+    searcher: &Searcher,
+    field: tantivy::schema::Field,
+    word: &str,
+    prefix_chars: usize,
+) -> tantivy::Result<Vec<(String, u64)>> {
     if word.chars().count() < RELATIVE_MIN {
         return Ok(vec![]);
     }
     let end = word
         .char_indices()
-        .nth(RELATIVE_PREFIX)
+        .nth(prefix_chars)
         .map(|(i, _)| i)
         .unwrap_or(word.len());
     let prefix = &word.as_bytes()[..end];
@@ -254,18 +334,7 @@ fn question_terms(
     let mut analyzer = analyzer::for_lang(lang);
     let fields = &snapshot.fields;
     let n = searcher.num_docs();
-    let mut t = Terms {
-        lang,
-        text: vec![],
-        title: vec![],
-        relatives: vec![],
-        words: vec![],
-        places: vec![],
-        weights: vec![],
-        focus: vec![],
-        absent: vec![],
-        total: 0.0,
-    };
+    let mut t = Terms::new(lang);
     for w in analyzer::words(&mut analyzer, question) {
         if t.words.contains(&w.term) {
             continue;
@@ -273,10 +342,10 @@ fn question_terms(
         let text_term = Term::from_field_text(fields.text(lang), &w.term);
         let focus = cues::is_focus_word(&cues::fold(&question[w.start..w.end]));
         let df = searcher.doc_freq(&text_term)?;
-        t.absent.push(df == 0);
         let rel = relatives(searcher, fields.text(lang), &w.term)?;
         // a word only its relatives have weighs as they do
-        let df = if df == 0 {
+        let absent = df == 0;
+        let df = if absent {
             rel.iter().map(|r| r.1).max().unwrap_or(0)
         } else {
             df
@@ -290,19 +359,131 @@ fn question_terms(
             weight *= UNKNOWN_VERB_WEIGHT;
         }
         tracing::debug!(term = w.term, weight, focus, ?rel, "question word");
-        t.relatives.push(
-            rel.iter()
-                .map(|(k, _)| Term::from_field_text(fields.text(lang), k))
-                .collect(),
+        // Relatives gather candidates only for a word the index lacks as such: when it has
+        // the word, its passages are gathered by it, and the second pass still credits
+        // relatives. Fewer clauses make the search about a fifth faster.
+        let others = rel
+            .iter()
+            .map(|(k, _)| Other {
+                term: Term::from_field_text(fields.text(lang), k),
+                share: RELATIVE_SHARE,
+                gather: absent,
+            })
+            .collect();
+        t.push(fields, &w.term, others, w.position, weight, focus, absent);
+    }
+    Ok(t)
+}
+
+/// Translations tried per question word: the likeliest that the index holds.
+const MAX_CHOICES: usize = 3;
+/// How much a word counts that has no translation the articles hold: asked in another
+/// language, a word the dictionary lacks says little about whether the articles answer.
+const UNTRANSLATED_WEIGHT: f32 = 0.3;
+/// Letters an untranslated word must share with an index word to be tried as it.
+const LOOKALIKE_PREFIX: usize = 5;
+/// How much a word counts at least when its translation is not its likeliest one.
+const LOOKALIKE_WEIGHT: f32 = 0.6;
+
+/// The words of a question in language `from`, searched in language `lang`: each word as
+/// its likeliest translations the index holds (the word itself for names and numbers).
+fn translated_terms(
+    snapshot: &Snapshot,
+    searcher: &Searcher,
+    question: &str,
+    from: Lang,
+    lang: Lang,
+    dict: &Dictionary,
+) -> tantivy::Result<Terms> {
+    let mut from_analyzer = analyzer::for_lang(from);
+    let mut analyzer = analyzer::for_lang(lang);
+    let fields = &snapshot.fields;
+    let n = searcher.num_docs();
+    let mut t = Terms::new(lang);
+    let mut seen: Vec<String> = Vec::new();
+    for w in analyzer::words(&mut from_analyzer, question) {
+        if seen.contains(&w.term) {
+            continue;
+        }
+        seen.push(w.term.clone());
+        let surface = &question[w.start..w.end];
+        let focus = cues::is_focus_word(&cues::fold(surface));
+        let choices = translate::choices(dict, from, &w.term, surface, &mut analyzer);
+        let mut found: Vec<(translate::Choice, u64)> = Vec::new();
+        for c in &choices {
+            if found.iter().any(|(f, _)| f.term == c.term) || t.words.contains(&c.term) {
+                continue;
+            }
+            let df = searcher.doc_freq(&Term::from_field_text(fields.text(lang), &c.term))?;
+            if df > 0 {
+                found.push((c.clone(), df));
+                if found.len() == MAX_CHOICES {
+                    break;
+                }
+            }
+        }
+        if found.is_empty() && !surface.chars().any(|c| c.is_ascii_digit()) {
+            // No translation the articles hold: words that start alike in both languages
+            // ("patrol" and "patrouille", "govern" and "gouverner") are tried, for less.
+            let folded = cues::fold(surface);
+            for (k, df) in starting_like(searcher, fields.text(lang), &folded, LOOKALIKE_PREFIX)? {
+                if !t.words.contains(&k) && found.len() < MAX_CHOICES {
+                    let choice = translate::Choice {
+                        word: format!("{k}…"),
+                        term: k,
+                        weight: 0.5,
+                    };
+                    found.push((choice, df));
+                }
+            }
+        }
+        let Some((primary, df)) = found.first().cloned() else {
+            // nothing the articles hold: the word still counts, a little, so that a question
+            // about something else is not answered by its one translated word
+            if let Some(c) = choices.first() {
+                if !t.words.contains(&c.term) {
+                    let weight = idf(0, n) * UNTRANSLATED_WEIGHT;
+                    t.push(fields, &c.term, vec![], w.position, weight, focus, true);
+                }
+            }
+            continue;
+        };
+        let mut weight = idf(df, n);
+        if focus {
+            weight *= FOCUS_WEIGHT;
+        }
+        if primary.weight < 1.0 {
+            weight *= LOOKALIKE_WEIGHT.max(primary.weight);
+        }
+        let others = found[1..]
+            .iter()
+            .map(|(c, _)| Other {
+                term: Term::from_field_text(fields.text(lang), &c.term),
+                share: (c.weight / primary.weight).clamp(0.3, 1.0),
+                gather: true,
+            })
+            .collect();
+        tracing::debug!(word = surface, ?found, weight, "translated question word");
+        // the word searched as itself alone (a name, a number) is no translation to show
+        let into: Vec<String> = found.iter().map(|(c, _)| c.word.clone()).collect();
+        if into
+            .iter()
+            .any(|x| x.to_lowercase() != surface.to_lowercase())
+        {
+            t.translated.push(Translated {
+                word: surface.to_string(),
+                into,
+            });
+        }
+        t.push(
+            fields,
+            &primary.term,
+            others,
+            w.position,
+            weight,
+            focus,
+            false,
         );
-        t.title
-            .push(Term::from_field_text(fields.title_terms(lang), &w.term));
-        t.text.push(text_term);
-        t.words.push(w.term);
-        t.places.push(w.position);
-        t.focus.push(focus);
-        t.total += weight;
-        t.weights.push(weight);
     }
     Ok(t)
 }
@@ -329,18 +510,47 @@ impl Candidate {
     }
 }
 
-/// Answers a question with at most `top` hits.
+/// Answers a question with at most `top` hits, translating it with the installed
+/// dictionary when it is in another language than some of the articles.
 pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, AskError> {
+    let dict = dictionary::installed();
+    ask_with(snapshot, question, top, dict.as_deref(), None)
+}
+
+/// [`ask`] with a given dictionary (none: no translation), and the question's language when
+/// the caller knows it (none: detected).
+pub fn ask_with(
+    snapshot: &Snapshot,
+    question: &str,
+    top: usize,
+    dict: Option<&Dictionary>,
+    lang: Option<Lang>,
+) -> Result<Answer, AskError> {
     let started = Instant::now();
     let question = clean_question(question)?;
     let top = top.clamp(1, MAX_TOP);
     let asks = cues::asks(&question);
+    let question_lang = lang.unwrap_or_else(|| translate::question_lang(&question));
     let searcher = snapshot.reader.searcher();
-    let mut langs = vec![question_terms(snapshot, &searcher, &question, Lang::Fr)?];
+    let mut article_langs = vec![Lang::Fr];
     if snapshot.has_english {
-        langs.push(question_terms(snapshot, &searcher, &question, Lang::En)?);
+        article_langs.push(Lang::En);
+    }
+    // the question as it is for articles in its language, translated for the others
+    let mut langs = Vec::with_capacity(article_langs.len());
+    for lang in article_langs {
+        langs.push(match dict {
+            Some(d) if lang != question_lang => {
+                translated_terms(snapshot, &searcher, &question, question_lang, lang, d)?
+            }
+            _ => question_terms(snapshot, &searcher, &question, lang)?,
+        });
     }
     langs.retain(|t| !t.text.is_empty());
+    let translations: Vec<Translated> = langs
+        .iter()
+        .flat_map(|t| t.translated.iter().cloned())
+        .collect();
     let mut answer = Answer {
         question: question.clone(),
         answered: false,
@@ -348,6 +558,8 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
         asks,
         confidence: 0.0,
         closest: vec![],
+        lang: question_lang,
+        translations,
         took_ms: 0.0,
     };
     if langs.is_empty() {
@@ -369,13 +581,8 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
             let boost = if t.focus[i] { FOCUS_WEIGHT } else { 1.0 };
             add(&t.text[i], boost);
             add(&t.title[i], boost * 0.4);
-            // Relatives gather candidates only for a word the index lacks as such: when it
-            // has the word, its passages are gathered by it, and the second pass still
-            // credits relatives. Fewer clauses make the search about a fifth faster.
-            if t.absent[i] {
-                for r in &t.relatives[i] {
-                    add(r, boost * RELATIVE_SHARE * 0.5);
-                }
+            for o in t.others[i].iter().filter(|o| o.gather) {
+                add(&o.term, boost * o.share * 0.5);
             }
         }
     }
@@ -450,7 +657,8 @@ pub fn ask(snapshot: &Snapshot, question: &str, top: usize) -> Result<Answer, As
 /// The postings of one question word in one segment.
 struct WordPostings {
     text: Option<SegmentPostings>,
-    relatives: Vec<SegmentPostings>,
+    /// The word's other forms, with their shares.
+    others: Vec<(SegmentPostings, f32)>,
     title: Option<SegmentPostings>,
 }
 
@@ -481,13 +689,15 @@ fn rerank(
             let with_positions = IndexRecordOption::WithFreqsAndPositions;
             let mut per_word = Vec::with_capacity(t.text.len());
             for i in 0..t.text.len() {
-                let mut relatives = Vec::new();
-                for r in &t.relatives[i] {
-                    relatives.extend(text_index.read_postings(r, with_positions)?);
+                let mut others = Vec::new();
+                for o in &t.others[i] {
+                    if let Some(p) = text_index.read_postings(&o.term, with_positions)? {
+                        others.push((p, o.share));
+                    }
                 }
                 per_word.push(WordPostings {
                     text: text_index.read_postings(&t.text[i], with_positions)?,
-                    relatives,
+                    others,
                     title: title_index.read_postings(&t.title[i], IndexRecordOption::Basic)?,
                 });
             }
@@ -516,11 +726,11 @@ fn rerank(
                     }
                 }
                 if share == 0.0 {
-                    for r in p.relatives.iter_mut() {
-                        if seek_to(r, doc) {
-                            r.positions(&mut positions);
+                    for (o, o_share) in p.others.iter_mut() {
+                        if seek_to(o, doc) {
+                            o.positions(&mut positions);
                             spots.extend(positions.iter().map(|&pos| (pos, i)));
-                            share = RELATIVE_SHARE;
+                            share = share.max(*o_share);
                         }
                     }
                 }
@@ -832,13 +1042,14 @@ mod tests {
             lang: Lang::Fr,
             text: vec![],
             title: vec![],
-            relatives: vec![],
+            others: vec![],
             words: wanted.iter().map(|w| w.to_string()).collect(),
             places: vec![0, 1],
             weights: vec![1.0, 2.0],
             focus: vec![false; 2],
             absent: vec![false; 2],
             total: 3.0,
+            translated: vec![],
         };
         let (marks, best) = mark(&passage, &spots, &t, Asks::Other);
         let marked: Vec<&str> = marks.iter().map(|r| &passage[r.clone()]).collect();

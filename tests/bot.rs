@@ -805,3 +805,36 @@ async fn serve_reindexes_when_the_corpus_changes() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn english_questions_about_french_articles_show_their_translations() {
+    let ws = common::Workspace::new();
+    let dict = common::small_dictionary(&ws.dir.path().join("dictd"));
+    let (fake, _bot) = connected(&ws, &[("KIOSQUE_DICTIONARY_DIR", dict.to_str().unwrap())]).await;
+    let asker = Asker::member(7301).with_locale("en-US");
+    let r = interact(
+        &fake,
+        1,
+        slash_command(
+            1,
+            "tok-en",
+            "ask",
+            opts(&[("question", json!("joint patrols at the border"))]),
+            &asker,
+        ),
+    )
+    .await;
+    assert_eq!(r.body["type"], 4, "{}", r.body);
+    let content = r.body["data"]["content"].as_str().unwrap();
+    assert!(content.starts_with("-# Translated words: "), "{content}");
+    assert!(content.contains("patrols → patrouille"), "{content}");
+    let embeds = r.body["data"]["embeds"].as_array().unwrap();
+    assert!(
+        embeds.iter().any(|e| e["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("**patrouilles** **mixtes**")),
+        "{embeds:#?}"
+    );
+    check_messages(&fake);
+}

@@ -39,6 +39,11 @@ impl Workspace {
 
     /// Runs `kiosque ARGS` on this workspace, with `stdin` as standard input.
     pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.run_with(args, stdin, &[])
+    }
+
+    /// [`Workspace::run`] with more environment variables.
+    pub fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
         use std::io::Write;
         let mut child = Command::new(env!("CARGO_BIN_EXE_kiosque"))
             .args(args)
@@ -46,6 +51,7 @@ impl Workspace {
             .env("KIOSQUE_INDEX", self.index())
             .env("RUST_LOG", "warn")
             .env_remove("NO_COLOR")
+            .envs(env.iter().copied())
             .current_dir(self.dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -76,4 +82,61 @@ pub fn stderr(o: &Output) -> String {
 /// Parses one JSON line.
 pub fn json(line: &str) -> serde_json::Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
+
+/// Writes a dictd dictionary (`NAME.index` and gzipped `NAME.dict.dz`) into `dir`, in
+/// FreeDict's layout: each entry is a headword line, then one line per sense.
+pub fn write_dictd(dir: &Path, name: &str, entries: &[(&str, &str)]) {
+    use std::io::Write;
+    const DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b64 = |mut n: usize| {
+        let mut out = Vec::new();
+        loop {
+            out.push(DIGITS[n % 64]);
+            n /= 64;
+            if n == 0 {
+                break;
+            }
+        }
+        out.reverse();
+        String::from_utf8(out).unwrap()
+    };
+    std::fs::create_dir_all(dir).unwrap();
+    let mut data = String::from("00-database-info\nA small dictionary for tests.\n");
+    let mut index = format!("00databaseinfo\t{}\t{}\n", b64(0), b64(data.len()));
+    for (head, senses) in entries {
+        let entry = format!("{head} /x/\n{senses}\n");
+        index.push_str(&format!(
+            "{head}\t{}\t{}\n",
+            b64(data.len()),
+            b64(entry.len())
+        ));
+        data.push_str(&entry);
+    }
+    std::fs::write(dir.join(format!("{name}.index")), index).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data.as_bytes()).unwrap();
+    std::fs::write(dir.join(format!("{name}.dict.dz")), gz.finish().unwrap()).unwrap();
+}
+
+/// A few English–French entries, written for the tests (not FreeDict's).
+pub fn small_dictionary(dir: &Path) -> PathBuf {
+    write_dictd(
+        dir,
+        "freedict-eng-fra",
+        &[
+            ("border", "1. lisière\n2. frontière"),
+            ("minister", "ministre"),
+            ("security", "sécurité"),
+            ("patrol", "patrouille"),
+            ("joint", "1. commun\n2. mixte"),
+            ("military", "militaire"),
+        ],
+    );
+    write_dictd(
+        dir,
+        "freedict-fra-eng",
+        &[("combattant", "fighter, combatant"), ("accuser", "accuse")],
+    );
+    dir.to_path_buf()
 }
