@@ -6,8 +6,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kiosque::corpus::{parse_file, Article, Corpus};
-use kiosque::index::{open_or_build, Store};
+use kiosque::articles::{parse_file, Article};
+use kiosque::engine::{Engine, Services};
 
 fn seed_texts() -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
@@ -48,8 +48,8 @@ fn analyzer(c: &mut Criterion) {
     let mut group = c.benchmark_group("analyzer");
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("french", |b| {
-        let mut fr = kiosque::analyzer::french();
-        b.iter(|| black_box(kiosque::analyzer::terms(&mut fr, black_box(&text)).len()))
+        let mut fr = kiosque::lang::analyzer::french();
+        b.iter(|| black_box(kiosque::lang::analyzer::terms(&mut fr, black_box(&text)).len()))
     });
     group.finish();
 }
@@ -59,7 +59,7 @@ fn passages(c: &mut Criterion) {
     let mut group = c.benchmark_group("passages");
     group.throughput(Throughput::Bytes(body.len() as u64));
     group.bench_function("split_5000_words", |b| {
-        b.iter(|| black_box(kiosque::passage::split(black_box(&body)).len()))
+        b.iter(|| black_box(kiosque::articles::passage::split(black_box(&body)).len()))
     });
     group.finish();
 }
@@ -67,9 +67,7 @@ fn passages(c: &mut Criterion) {
 fn ask(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let corpus_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    let corpus = Corpus::open(&corpus_dir).unwrap();
-    let (snapshot, _) =
-        open_or_build(&corpus, &Store::new(&dir.path().join("index")), true).unwrap();
+    let engine = Engine::open(&corpus_dir, &dir.path().join("index"), Services::default()).unwrap();
     let mut group = c.benchmark_group("ask");
     for q in [
         "Qui dirigeait la délégation militaire malienne ?",
@@ -77,7 +75,7 @@ fn ask(c: &mut Criterion) {
         "Quel est le PIB de la Mauritanie ?",
     ] {
         group.bench_function(q, |b| {
-            b.iter(|| black_box(kiosque::search::ask(&snapshot, black_box(q), 3).unwrap()))
+            b.iter(|| black_box(engine.ask(black_box(q), 3).unwrap()))
         });
     }
     group.finish();
@@ -86,7 +84,7 @@ fn ask(c: &mut Criterion) {
 fn summary(c: &mut Criterion) {
     let article = long_article(5000);
     c.bench_function("summary_5000_words", |b| {
-        b.iter(|| black_box(kiosque::summarize::extract(black_box(&article), 5)))
+        b.iter(|| black_box(kiosque::engine::summarize::extract(black_box(&article), 5)))
     });
 }
 

@@ -1,14 +1,134 @@
-//! The bot's settings, read from the environment (and `.env`, which the binary loads first):
-//! which Discord token and server, who may reindex, where the corpus and index are. The token
-//! never shows in a `Debug` or a log.
+//! Every setting, in one place, read once: each is a clap argument with its environment
+//! variable (the binary loads `.env` into the environment before parsing), so a flag wins
+//! over the environment, which wins over the default. [`Config`] is what clap produced;
+//! the Discord settings are checked once more into [`Discord`] when `serve` starts, with
+//! errors that say "Missing X" or "Invalid X: …". Nothing below this module and `main`
+//! reads the environment.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::MAX_TOP;
+
+/// Answers questions about a corpus of news articles with the passages that answer them.
+#[derive(Debug, Parser)]
+#[command(name = "kiosque", version)]
+pub struct Config {
+    /// Directory of the articles (.txt and .md)
+    #[arg(long, global = true, env = "KIOSQUE_CORPUS", default_value = "corpus")]
+    pub corpus: PathBuf,
+    /// Directory of the index (built when missing)
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_INDEX",
+        default_value = ".kiosque/index"
+    )]
+    pub index: PathBuf,
+    /// Directory of FreeDict's English-French and French-English dictionaries (dictd
+    /// format), for questions in the other language than the articles'; `off` turns
+    /// translation off
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_DICTIONARY_DIR",
+        default_value = "/usr/share/dictd"
+    )]
+    pub dictionary: String,
+    /// Any value but empty turns colours and emphasis off on a terminal
+    #[arg(long, global = true, env = "NO_COLOR", hide = true)]
+    pub no_color: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Config {
+    /// Whether the dictionary is turned off.
+    pub fn dictionary_off(&self) -> bool {
+        let d = self.dictionary.trim();
+        d.is_empty() || d.eq_ignore_ascii_case("off")
+    }
+
+    /// Whether terminal emphasis is allowed (NO_COLOR is unset or empty).
+    pub fn color(&self) -> bool {
+        self.no_color.as_deref().is_none_or(str::is_empty)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the index, or refresh it when the corpus changed, and say what was done
+    Index {
+        /// Rebuild everything even when nothing changed
+        #[arg(long)]
+        full: bool,
+        /// Print the report as one JSON line
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the indexed articles: id, title, source, passages
+    Articles {
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer a question with the passages that answer it
+    Ask {
+        /// How many passages at most
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=MAX_TOP as i64))]
+        top: u8,
+        /// Print one JSON line
+        #[arg(long)]
+        json: bool,
+        /// The question; `-` reads one question per line from standard input and prints one
+        /// JSON line for each
+        #[arg(required = true, num_args = 1..)]
+        question: Vec<String>,
+    },
+    /// Summarise an article (by id, title, or a prefix of either), or a topic across articles
+    Summary {
+        /// The article: an id, a title, or an unambiguous prefix of either
+        #[arg(required_unless_present = "topic", conflicts_with = "topic")]
+        article: Option<String>,
+        /// Summarise a topic across all articles instead
+        #[arg(long)]
+        topic: Option<String>,
+        /// How many sentences
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
+        sentences: u8,
+        /// Print one JSON line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the Discord bot (settings from the environment and .env: see .env.example)
+    #[cfg(feature = "discord")]
+    Serve(ServeArgs),
+    /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
+    /// a copy of the configured corpus (the corpus and its index are left alone)
+    Bench {
+        /// Print one JSON line
+        #[arg(long)]
+        json: bool,
+        /// Also ask the questions of this file (JSON lines with "q", or one question a line)
+        #[arg(long)]
+        questions: Option<PathBuf>,
+        /// How many questions in all (the rest are drawn from the corpus)
+        #[arg(long, default_value_t = 3000)]
+        count: usize,
+    },
+}
 
 /// A secret string: `Debug` shows only that it is set.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -28,43 +148,83 @@ pub enum ConfigError {
     Invalid(&'static str, String),
 }
 
-/// Everything `kiosque serve` needs.
+/// `kiosque serve`'s settings as clap read them (flags, environment, `.env`); empty values,
+/// as a copied `.env.example` has, mean unset. [`ServeArgs::check`] makes them [`Discord`].
+#[derive(Clone, Default, Args)]
+pub struct ServeArgs {
+    /// The bot's token (Discord Developer Portal > Bot > Reset Token)
+    #[arg(long, env = "DISCORD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Register the commands in this server (guild) at start, instantly; globally without it
+    #[arg(long, env = "DISCORD_GUILD_ID")]
+    pub guild_id: Option<String>,
+    /// Comma-separated role ids whose members may run /reindex
+    #[arg(long, env = "KIOSQUE_ADMIN_ROLE_IDS")]
+    pub admin_role_ids: Option<String>,
+    /// Comma-separated user ids who may run /reindex
+    #[arg(long, env = "KIOSQUE_ADMIN_USER_IDS")]
+    pub admin_user_ids: Option<String>,
+    /// Base URL for every Discord HTTP call (a proxy, or a fake Discord in tests)
+    #[arg(long, env = "DISCORD_API_BASE")]
+    pub api_base: Option<String>,
+    /// Reindex by itself when the corpus directory changes: on or off (default on)
+    #[arg(long, env = "KIOSQUE_WATCH")]
+    pub watch: Option<String>,
+    /// How often a long /reindex edits its reply with its progress, in seconds (default 3)
+    #[arg(long, env = "KIOSQUE_PROGRESS_SECONDS")]
+    pub progress_seconds: Option<String>,
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("guild_id", &self.guild_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything `kiosque serve` needs from Discord's side, checked.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct Discord {
     pub token: Secret,
     /// Register the commands in this server at start (instant); globally without it.
     pub guild_id: Option<u64>,
     pub admin_role_ids: Vec<u64>,
     pub admin_user_ids: Vec<u64>,
-    pub corpus: PathBuf,
-    pub index: PathBuf,
     /// Base URL for every Discord HTTP call (a proxy, or a fake Discord in tests).
     pub api_base: Option<String>,
-    /// Reindex by itself when the corpus directory changes (on unless KIOSQUE_WATCH is off).
+    /// Reindex by itself when the corpus directory changes.
     pub watch: bool,
+    /// How often a long reindex edits its reply with its progress.
+    pub progress_every: Duration,
 }
 
-impl Config {
-    /// Reads the settings through `get` (the process environment in the binary).
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let non_empty = |key: &str| {
-            get(key)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let token = non_empty("DISCORD_TOKEN").ok_or(ConfigError::Missing("DISCORD_TOKEN"))?;
+/// A value with surrounding space removed; none when empty.
+fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+impl ServeArgs {
+    /// Checks the settings: a token is required, ids are numbers, the API base is a URL.
+    pub fn check(&self) -> Result<Discord, ConfigError> {
+        let token = given(&self.token).ok_or(ConfigError::Missing("DISCORD_TOKEN"))?;
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(ConfigError::Invalid(
                 "DISCORD_TOKEN",
                 "it contains spaces or control characters".into(),
             ));
         }
-        let guild_id = match non_empty("DISCORD_GUILD_ID") {
+        let guild_id = match given(&self.guild_id) {
             Some(v) => Some(parse_id("DISCORD_GUILD_ID", &v)?),
             None => None,
         };
-        let ids = |key: &'static str| -> Result<Vec<u64>, ConfigError> {
-            non_empty(key)
+        let ids = |key: &'static str, value: &Option<String>| -> Result<Vec<u64>, ConfigError> {
+            given(value)
                 .map(|v| {
                     v.split(',')
                         .map(str::trim)
@@ -74,7 +234,7 @@ impl Config {
                 })
                 .unwrap_or(Ok(vec![]))
         };
-        let api_base = match non_empty("DISCORD_API_BASE") {
+        let api_base = match given(&self.api_base) {
             Some(v) => {
                 let v = v.trim_end_matches('/').to_string();
                 if !(v.starts_with("http://") || v.starts_with("https://")) {
@@ -87,7 +247,7 @@ impl Config {
             }
             None => None,
         };
-        let watch = match non_empty("KIOSQUE_WATCH").map(|v| v.to_lowercase()) {
+        let watch = match given(&self.watch).map(|v| v.to_lowercase()) {
             None => true,
             Some(v) if matches!(v.as_str(), "1" | "true" | "on" | "yes") => true,
             Some(v) if matches!(v.as_str(), "0" | "false" | "off" | "no") => false,
@@ -98,22 +258,33 @@ impl Config {
                 ))
             }
         };
-        Ok(Config {
+        let progress_every = match given(&self.progress_seconds) {
+            None => Duration::from_secs(3),
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    ConfigError::Invalid(
+                        "KIOSQUE_PROGRESS_SECONDS",
+                        format!("{v:?} is not a number of seconds"),
+                    )
+                })?,
+        };
+        Ok(Discord {
             token: Secret(token),
-            watch,
             guild_id,
-            admin_role_ids: ids("KIOSQUE_ADMIN_ROLE_IDS")?,
-            admin_user_ids: ids("KIOSQUE_ADMIN_USER_IDS")?,
-            corpus: non_empty("KIOSQUE_CORPUS")
-                .unwrap_or_else(|| "corpus".into())
-                .into(),
-            index: non_empty("KIOSQUE_INDEX")
-                .unwrap_or_else(|| ".kiosque/index".into())
-                .into(),
+            admin_role_ids: ids("KIOSQUE_ADMIN_ROLE_IDS", &self.admin_role_ids)?,
+            admin_user_ids: ids("KIOSQUE_ADMIN_USER_IDS", &self.admin_user_ids)?,
             api_base,
+            watch,
+            progress_every,
         })
     }
+}
 
+impl Discord {
     /// Whether someone may run /reindex: Manage Server (or Administrator), a configured
     /// admin role, or a configured admin user.
     pub fn may_reindex(&self, permissions: u64, roles: &[u64], user: u64) -> bool {
@@ -138,35 +309,55 @@ fn parse_id(key: &'static str, value: &str) -> Result<u64, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |k| map.get(k).cloned()
+    fn serve(pairs: &[(&str, &str)]) -> ServeArgs {
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+        };
+        ServeArgs {
+            token: get("DISCORD_TOKEN"),
+            guild_id: get("DISCORD_GUILD_ID"),
+            admin_role_ids: get("KIOSQUE_ADMIN_ROLE_IDS"),
+            admin_user_ids: get("KIOSQUE_ADMIN_USER_IDS"),
+            api_base: get("DISCORD_API_BASE"),
+            watch: get("KIOSQUE_WATCH"),
+            progress_seconds: get("KIOSQUE_PROGRESS_SECONDS"),
+        }
+    }
+
+    #[test]
+    fn flags_come_first_then_defaults() {
+        let c = Config::try_parse_from(["kiosque", "--corpus", "c", "ask", "qui", "?"]).unwrap();
+        assert_eq!(c.corpus, PathBuf::from("c"));
+        assert!(matches!(c.command, Command::Ask { top: 3, .. }));
+        assert!(Config::try_parse_from(["kiosque", "ask", "--top", "11", "q"]).is_err());
+        let off = Config::try_parse_from(["kiosque", "--dictionary", "OFF", "articles"]).unwrap();
+        assert!(off.dictionary_off());
     }
 
     #[test]
     fn token_is_required_and_hidden() {
         assert_eq!(
-            Config::from_env(env(&[])).unwrap_err(),
+            serve(&[]).check().unwrap_err(),
             ConfigError::Missing("DISCORD_TOKEN")
         );
         assert_eq!(
-            Config::from_env(env(&[("DISCORD_TOKEN", "  ")])).unwrap_err(),
+            serve(&[("DISCORD_TOKEN", "  ")]).check().unwrap_err(),
             ConfigError::Missing("DISCORD_TOKEN")
         );
-        let c = Config::from_env(env(&[("DISCORD_TOKEN", "abc.def.ghi")])).unwrap();
+        let args = serve(&[("DISCORD_TOKEN", "abc.def.ghi"), ("DISCORD_GUILD_ID", "")]);
+        assert!(!format!("{args:?}").contains("abc.def.ghi"));
+        let c = args.check().unwrap();
         assert_eq!(c.token.expose(), "abc.def.ghi");
         let debug = format!("{c:?}");
         assert!(!debug.contains("abc.def.ghi"), "{debug}");
         assert!(debug.contains("Secret(***)"));
-        assert_eq!(c.corpus, PathBuf::from("corpus"));
-        assert_eq!(c.index, PathBuf::from(".kiosque/index"));
-        assert_eq!(c.guild_id, None);
+        assert_eq!(c.guild_id, None, "empty is unset, as in .env.example");
         assert!(c.watch, "watching is on by default");
+        assert_eq!(c.progress_every, Duration::from_secs(3));
         assert!(ConfigError::Missing("DISCORD_TOKEN")
             .to_string()
             .contains(".env.example"));
@@ -174,55 +365,46 @@ mod tests {
 
     #[test]
     fn ids_and_urls_are_checked() {
-        let c = Config::from_env(env(&[
+        let c = serve(&[
             ("DISCORD_TOKEN", "t"),
             ("DISCORD_GUILD_ID", "123"),
             ("KIOSQUE_ADMIN_ROLE_IDS", "1, 2,3"),
             ("KIOSQUE_ADMIN_USER_IDS", "9"),
             ("DISCORD_API_BASE", "http://127.0.0.1:8080/"),
-        ]))
+            ("KIOSQUE_PROGRESS_SECONDS", "0.5"),
+        ])
+        .check()
         .unwrap();
         assert_eq!(c.guild_id, Some(123));
         assert_eq!(c.admin_role_ids, vec![1, 2, 3]);
         assert_eq!(c.admin_user_ids, vec![9]);
         assert_eq!(c.api_base.as_deref(), Some("http://127.0.0.1:8080"));
-        let off = Config::from_env(env(&[("DISCORD_TOKEN", "t"), ("KIOSQUE_WATCH", "off")]));
+        assert_eq!(c.progress_every, Duration::from_millis(500));
+        let off = serve(&[("DISCORD_TOKEN", "t"), ("KIOSQUE_WATCH", "off")]).check();
         assert!(!off.unwrap().watch);
-        let bad = Config::from_env(env(&[
-            ("DISCORD_TOKEN", "t"),
+        for (key, bad) in [
             ("KIOSQUE_WATCH", "sometimes"),
-        ]));
-        assert!(matches!(bad, Err(ConfigError::Invalid("KIOSQUE_WATCH", _))));
-        let bad = Config::from_env(env(&[("DISCORD_TOKEN", "t"), ("DISCORD_GUILD_ID", "abc")]));
-        assert!(matches!(
-            bad,
-            Err(ConfigError::Invalid("DISCORD_GUILD_ID", _))
-        ));
-        let bad = Config::from_env(env(&[
-            ("DISCORD_TOKEN", "t"),
+            ("DISCORD_GUILD_ID", "abc"),
             ("KIOSQUE_ADMIN_ROLE_IDS", "1,x"),
-        ]));
-        assert!(matches!(
-            bad,
-            Err(ConfigError::Invalid("KIOSQUE_ADMIN_ROLE_IDS", _))
-        ));
-        let bad = Config::from_env(env(&[
-            ("DISCORD_TOKEN", "t"),
             ("DISCORD_API_BASE", "ftp://x"),
-        ]));
-        assert!(matches!(
-            bad,
-            Err(ConfigError::Invalid("DISCORD_API_BASE", _))
-        ));
+            ("KIOSQUE_PROGRESS_SECONDS", "-1"),
+        ] {
+            let e = serve(&[("DISCORD_TOKEN", "t"), (key, bad)]).check();
+            assert!(
+                matches!(&e, Err(ConfigError::Invalid(k, _)) if *k == key),
+                "{key}={bad}: {e:?}"
+            );
+        }
     }
 
     #[test]
     fn who_may_reindex() {
-        let c = Config::from_env(env(&[
+        let c = serve(&[
             ("DISCORD_TOKEN", "t"),
             ("KIOSQUE_ADMIN_ROLE_IDS", "77"),
             ("KIOSQUE_ADMIN_USER_IDS", "5"),
-        ]))
+        ])
+        .check()
         .unwrap();
         assert!(c.may_reindex(1 << 5, &[], 1), "Manage Server");
         assert!(c.may_reindex(1 << 3, &[], 1), "Administrator");

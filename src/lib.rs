@@ -1,25 +1,15 @@
-//! kiosque answers questions about a corpus of news articles: it reads the articles
-//! ([`corpus`]), splits them into passages ([`passage`]), indexes them with French- and
-//! English-aware analyzers ([`analyzer`], [`index`]) and answers questions with ranked,
-//! highlighted passages and their sources ([`search`]). [`render`] and [`console`] make that
-//! usable from a terminal.
+//! kiosque answers questions about a corpus of news articles with the passages that answer
+//! them, each with its source. The layers, from the bottom:
+//!
+//! - [`articles`]: the corpus directory, files parsed into articles, passages, sentences;
+//! - [`lang`]: languages, analyzers, question cues, the bilingual dictionary;
+//! - [`engine`]: the index on disk and the one door to it, [`engine::Engine`]: ask,
+//!   summaries, article lists, reindexing;
+//! - [`front`]: the terminal, the benchmark and the Discord bot, which call only the engine;
+//! - [`config`]: every setting, read once by clap from flags, the environment and `.env`.
 
-pub mod analyzer;
-pub mod bench;
+pub mod articles;
 pub mod config;
-pub mod console;
-pub mod corpus;
-pub mod cues;
-pub mod dictionary;
-pub mod discord;
 pub mod engine;
-pub mod index;
-pub mod passage;
-pub mod ratelimit;
-pub mod render;
-pub mod reply;
-pub mod search;
-pub mod summarize;
-pub mod text;
-pub mod translate;
-pub mod watch;
+pub mod front;
+pub mod lang;

@@ -1,98 +1,19 @@
-//! The `kiosque` command: reads the configuration (flags, environment, `.env`), sets up
-//! logging, and runs one command of the library.
+//! The `kiosque` command: loads `.env`, reads the configuration once (flags, environment),
+//! sets up logging, builds the engine's services and runs one command of the library.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use kiosque::console::{self, Outcome, Paths};
-use kiosque::render::Style;
-use kiosque::search::MAX_TOP;
-
-/// Answers questions about a corpus of news articles with the passages that answer them.
-#[derive(Debug, Parser)]
-#[command(name = "kiosque", version)]
-struct Cli {
-    /// Directory of the articles (.txt and .md)
-    #[arg(long, global = true, env = "KIOSQUE_CORPUS", default_value = "corpus")]
-    corpus: PathBuf,
-    /// Directory of the index (built when missing)
-    #[arg(
-        long,
-        global = true,
-        env = "KIOSQUE_INDEX",
-        default_value = ".kiosque/index"
-    )]
-    index: PathBuf,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Build the index, or refresh it when the corpus changed, and say what was done
-    Index {
-        /// Rebuild everything even when nothing changed
-        #[arg(long)]
-        full: bool,
-        /// Print the report as one JSON line
-        #[arg(long)]
-        json: bool,
-    },
-    /// List the indexed articles: id, title, source, passages
-    Articles {
-        /// Print a JSON array
-        #[arg(long)]
-        json: bool,
-    },
-    /// Answer a question with the passages that answer it
-    Ask {
-        /// How many passages at most
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=MAX_TOP as i64))]
-        top: u8,
-        /// Print one JSON line
-        #[arg(long)]
-        json: bool,
-        /// The question; `-` reads one question per line from standard input and prints one
-        /// JSON line for each
-        #[arg(required = true, num_args = 1..)]
-        question: Vec<String>,
-    },
-    /// Summarise an article (by id, title, or a prefix of either), or a topic across articles
-    Summary {
-        /// The article: an id, a title, or an unambiguous prefix of either
-        #[arg(required_unless_present = "topic", conflicts_with = "topic")]
-        article: Option<String>,
-        /// Summarise a topic across all articles instead
-        #[arg(long)]
-        topic: Option<String>,
-        /// How many sentences
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10))]
-        sentences: u8,
-        /// Print one JSON line
-        #[arg(long)]
-        json: bool,
-    },
-    /// Run the Discord bot (settings from the environment and .env: see .env.example)
-    Serve,
-    /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
-    /// the configured corpus (the index is rebuilt)
-    Bench {
-        /// Print one JSON line
-        #[arg(long)]
-        json: bool,
-        /// Also ask the questions of this file (JSON lines with "q", or one question a line)
-        #[arg(long)]
-        questions: Option<PathBuf>,
-        /// How many questions in all (the rest are drawn from the corpus)
-        #[arg(long, default_value_t = 3000)]
-        count: usize,
-    },
-}
+use clap::Parser;
+use kiosque::config::{Command, Config};
+use kiosque::engine::Services;
+use kiosque::front::terminal::render::Style;
+use kiosque::front::terminal::{self, Outcome, Setup};
+use kiosque::lang::dictionary;
 
 /// Questions from a file: JSON lines with a "q" field, or plain lines.
-fn read_questions(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+fn read_questions(path: &Path) -> anyhow::Result<Vec<String>> {
     use anyhow::Context;
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the questions in {}", path.display()))?;
@@ -108,30 +29,41 @@ fn read_questions(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// The outside services the engine is handed: the bilingual dictionary when installed.
+fn services(config: &Config) -> Services {
+    let dictionary = if config.dictionary_off() {
+        tracing::info!(
+            "translation of questions is off ({}=off)",
+            dictionary::DIR_VAR
+        );
+        None
+    } else {
+        dictionary::load_installed(Path::new(&config.dictionary))
+    };
+    Services { dictionary }
+}
+
 /// `kiosque serve`: the bot, until Ctrl-C or SIGTERM. A missing or rejected token exits 2.
-fn serve(paths: Paths) -> anyhow::Result<ExitCode> {
-    use kiosque::discord::ServeError;
-    let mut config = match kiosque::config::Config::from_env(|k| std::env::var(k).ok()) {
+#[cfg(feature = "discord")]
+fn serve(setup: Setup, args: &kiosque::config::ServeArgs) -> anyhow::Result<ExitCode> {
+    use kiosque::front::discord::ServeError;
+    let discord = match args.check() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("kiosque: {e}");
             return Ok(ExitCode::from(2));
         }
     };
-    config.corpus = paths.corpus.clone();
-    config.index = paths.index.clone();
-    // read the dictionary now, not at the first English question
-    let _ = kiosque::dictionary::installed();
-    let engine = std::sync::Arc::new(kiosque::engine::Engine::open(&paths.corpus, &paths.index)?);
+    let engine = std::sync::Arc::new(setup.engine()?);
     tracing::info!(
         "{} articles indexed; connecting to Discord",
-        engine.snapshot().catalog.articles.len()
+        engine.articles(1, 1).total
     );
     // kept alive while the bot runs
-    let _watcher = if config.watch {
-        match kiosque::watch::watch(engine.clone(), std::time::Duration::from_secs(2)) {
+    let _watcher = if discord.watch {
+        match kiosque::engine::watch::watch(engine.clone(), std::time::Duration::from_secs(2)) {
             Ok(w) => {
-                tracing::info!("watching {} for changes", paths.corpus.display());
+                tracing::info!("watching {} for changes", setup.corpus.display());
                 Some(w)
             }
             Err(e) => {
@@ -145,7 +77,7 @@ fn serve(paths: Paths) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    match runtime.block_on(kiosque::discord::run(config, engine)) {
+    match runtime.block_on(kiosque::front::discord::run(discord, engine)) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e @ ServeError::TokenRejected) => {
             eprintln!("kiosque: {e}");
@@ -172,7 +104,7 @@ fn run() -> anyhow::Result<ExitCode> {
             eprintln!("kiosque: warning: .env ignored: {e}");
         }
     }
-    let cli = Cli::parse();
+    let config = Config::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kiosque=info"));
     tracing_subscriber::fmt()
@@ -183,22 +115,33 @@ fn run() -> anyhow::Result<ExitCode> {
         .without_time()
         .init();
 
-    let paths = Paths {
-        corpus: cli.corpus,
-        index: cli.index,
+    // Listing and indexing need no translation: the dictionary is read only for questions.
+    let needs_dictionary = !matches!(
+        config.command,
+        Command::Index { .. } | Command::Articles { .. }
+    );
+    let setup = Setup {
+        corpus: config.corpus.clone(),
+        index: config.index.clone(),
+        services: if needs_dictionary {
+            services(&config)
+        } else {
+            Services::default()
+        },
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let outcome = match cli.command {
-        Command::Serve => return serve(paths),
+    let outcome = match &config.command {
+        #[cfg(feature = "discord")]
+        Command::Serve(args) => return serve(setup, args),
         Command::Summary {
             article,
             topic,
             sentences,
             json,
         } => match (topic, article) {
-            (Some(t), _) => console::topic(&paths, &t, sentences as usize, json, &mut out)?,
-            (None, Some(a)) => console::summary(&paths, &a, sentences as usize, json, &mut out)?,
+            (Some(t), _) => terminal::topic(&setup, t, *sentences as usize, *json, &mut out)?,
+            (None, Some(a)) => terminal::summary(&setup, a, *sentences as usize, *json, &mut out)?,
             (None, None) => Outcome::Refused, // clap requires one of them
         },
         Command::Bench {
@@ -207,19 +150,25 @@ fn run() -> anyhow::Result<ExitCode> {
             count,
         } => {
             let extra = match questions {
-                Some(path) => read_questions(&path)?,
+                Some(path) => read_questions(path)?,
                 None => vec![],
             };
-            let report = kiosque::bench::run(&paths.corpus, &paths.index, &extra, count)?;
-            if json {
+            let report = kiosque::front::bench::run(
+                &setup.corpus,
+                &std::env::temp_dir(),
+                &setup.services,
+                &extra,
+                *count,
+            )?;
+            if *json {
                 writeln!(out, "{}", serde_json::to_string(&report)?)?;
             } else {
-                write!(out, "{}", kiosque::bench::report_text(&report))?;
+                write!(out, "{}", kiosque::front::bench::report_text(&report))?;
             }
             Outcome::Done
         }
-        Command::Index { full, json } => console::index(&paths, full, json, &mut out)?,
-        Command::Articles { json } => console::articles(&paths, json, &mut out)?,
+        Command::Index { full, json } => terminal::index(&setup, *full, *json, &mut out)?,
+        Command::Articles { json } => terminal::articles(&setup, *json, &mut out)?,
         Command::Ask {
             top,
             json,
@@ -227,16 +176,15 @@ fn run() -> anyhow::Result<ExitCode> {
         } => {
             if question.len() == 1 && question[0] == "-" {
                 let stdin = std::io::stdin();
-                console::ask_lines(&paths, &mut stdin.lock(), top as usize, &mut out)?
+                terminal::ask_lines(&setup, &mut stdin.lock(), *top as usize, &mut out)?
             } else {
-                let style =
-                    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-                        Style::Ansi
-                    } else {
-                        Style::Markdown
-                    };
+                let style = if std::io::stdout().is_terminal() && config.color() {
+                    Style::Ansi
+                } else {
+                    Style::Markdown
+                };
                 let question = question.join(" ");
-                console::ask(&paths, &question, top as usize, json, style, &mut out)?
+                terminal::ask(&setup, &question, *top as usize, *json, style, &mut out)?
             }
         }
     };

@@ -483,6 +483,38 @@ async fn commands_mentions_and_direct_messages() {
         dm.body
     );
 
+    // a short English direct message (too short to read as an English article, but its
+    // words are English): answered, in English
+    fake.dispatch(
+        "MESSAGE_CREATE",
+        message(9004, "Who led the delegation?", 7006, false, false),
+    )
+    .await;
+    let short = fake
+        .wait_request(
+            |r| {
+                r.is(
+                    "POST",
+                    &format!("/channels/{}/messages", FakeDiscord::DM_CHANNEL_ID),
+                ) && r.body["message_reference"]["message_id"] == "9004"
+            },
+            WAIT,
+        )
+        .await
+        .expect("a reply to the short DM");
+    let text = text_of(&short.body);
+    let answered = short.body["embeds"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty());
+    assert!(
+        if answered {
+            text.contains("· paragraph ") && !text.contains("paragraphe")
+        } else {
+            text.contains("The articles do not answer")
+        },
+        "an English reply: {text}"
+    );
+
     // a message in the server that does not mention the bot gets nothing
     let count = fake.request_count();
     fake.dispatch(

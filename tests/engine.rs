@@ -3,12 +3,12 @@
 
 mod common;
 
-use kiosque::engine::{Engine, ReindexError};
+use kiosque::engine::{Engine, ReindexError, Services};
 
 #[test]
 fn one_reindex_at_a_time_and_questions_meanwhile() {
     let ws = common::Workspace::new();
-    let engine = Engine::open(&ws.corpus(), &ws.index()).unwrap();
+    let engine = Engine::open(&ws.corpus(), &ws.index(), Services::default()).unwrap();
     assert!(engine.ask("relations fraternelles", 3).unwrap().answered);
 
     // another build holds the lock (another process, or a reindex in flight)
@@ -22,7 +22,7 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
         "Les puits\n\nLes puits du désert sont à sec.\n".as_bytes(),
     );
     assert!(matches!(
-        engine.reindex(false, &kiosque::index::quiet),
+        engine.reindex(false, &kiosque::engine::quiet),
         Err(ReindexError::Running)
     ));
     assert!(
@@ -34,7 +34,7 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
     assert!(!engine.ask("puits du désert à sec", 3).unwrap().answered);
 
     drop(lock);
-    let report = engine.reindex(false, &kiosque::index::quiet).unwrap();
+    let report = engine.reindex(false, &kiosque::engine::quiet).unwrap();
     assert_eq!(report.added, 1);
     assert_eq!(report.articles, 3);
     let answer = engine.ask("puits du désert à sec", 3).unwrap();
@@ -45,8 +45,8 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
 
     // two reindexes at once from two threads: one runs, the other is told
     std::thread::scope(|s| {
-        let a = s.spawn(|| engine.reindex(true, &kiosque::index::quiet));
-        let b = s.spawn(|| engine.reindex(true, &kiosque::index::quiet));
+        let a = s.spawn(|| engine.reindex(true, &kiosque::engine::quiet));
+        let b = s.spawn(|| engine.reindex(true, &kiosque::engine::quiet));
         let results = [a.join().unwrap(), b.join().unwrap()];
         assert!(results.iter().any(|r| r.is_ok()));
         for r in &results {
@@ -58,9 +58,11 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
 #[test]
 fn the_watcher_reindexes_after_changes() {
     let ws = common::Workspace::new();
-    let engine = std::sync::Arc::new(Engine::open(&ws.corpus(), &ws.index()).unwrap());
+    let engine =
+        std::sync::Arc::new(Engine::open(&ws.corpus(), &ws.index(), Services::default()).unwrap());
     let _watch =
-        kiosque::watch::watch(engine.clone(), std::time::Duration::from_millis(300)).unwrap();
+        kiosque::engine::watch::watch(engine.clone(), std::time::Duration::from_millis(300))
+            .unwrap();
     ws.write(
         "002_caravane.txt",
         "La caravane\n\nLa caravane de sel arrive à Tombouctou.\n".as_bytes(),

@@ -4,15 +4,10 @@
 
 mod common;
 
-use kiosque::corpus::Corpus;
-use kiosque::index::{open_or_build, Snapshot, Store};
-use kiosque::search::{self, AskError};
+use kiosque::engine::{AskError, Engine, Services};
 
-fn snapshot(ws: &common::Workspace) -> Snapshot {
-    let corpus = Corpus::open(&ws.corpus()).unwrap();
-    open_or_build(&corpus, &Store::new(&ws.index()), true)
-        .unwrap()
-        .0
+fn snapshot(ws: &common::Workspace) -> Engine {
+    Engine::open(&ws.corpus(), &ws.index(), Services::default()).unwrap()
 }
 
 /// Lower-case, accents and spacing folded, as score.py does.
@@ -50,7 +45,7 @@ struct Score {
     misses: Vec<String>,
 }
 
-fn score(snapshot: &Snapshot, file: &str) -> Score {
+fn score(snapshot: &Engine, file: &str) -> Score {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(file);
@@ -60,7 +55,7 @@ fn score(snapshot: &Snapshot, file: &str) -> Score {
         let case: serde_json::Value = serde_json::from_str(line).unwrap();
         let q = case["q"].as_str().unwrap().replace(['\r', '\n'], " ");
         let id = case["id"].as_str().unwrap().to_string();
-        let result = search::ask(snapshot, &q, 3);
+        let result = snapshot.ask(&q, 3);
         match case["kind"].as_str().unwrap() {
             "answer" => {
                 s.answer += 1;
@@ -227,11 +222,11 @@ fn no_question_makes_the_engine_panic() {
             } else {
                 ""
             });
-        match search::ask(&snap, &q, 1 + (rng.next() % 10) as usize) {
+        match snap.ask(&q, 1 + (rng.next() % 10) as usize) {
             Ok(a) => {
                 assert!(a.answered || a.hits.is_empty());
                 for h in &a.hits {
-                    assert!(h.passage.len() <= 4 * kiosque::passage::MAX_PASSAGE_CHARS);
+                    assert!(h.passage.len() <= 4 * kiosque::articles::passage::MAX_PASSAGE_CHARS);
                     if let Some(r) = &h.answer_span {
                         assert!(
                             h.passage.is_char_boundary(r.start)
@@ -249,7 +244,7 @@ fn no_question_makes_the_engine_panic() {
         let n = (rng.next() % 64) as usize;
         let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
         let q = String::from_utf8_lossy(&bytes);
-        if let Err(e @ AskError::Index(_)) = search::ask(&snap, &q, 3) {
+        if let Err(e @ AskError::Index(_)) = snap.ask(&q, 3) {
             panic!("{q:?}: {e}");
         }
     }
@@ -287,9 +282,9 @@ fn no_file_makes_the_parser_panic() {
             }
         }
         let name = if i % 2 == 0 { "a.md" } else { "a.txt" };
-        if let Ok(article) = kiosque::corpus::parse_file(name, &bytes, "corpus") {
+        if let Ok(article) = kiosque::articles::parse_file(name, &bytes, "corpus") {
             assert!(!article.title.is_empty());
-            for p in kiosque::passage::split(&article.body) {
+            for p in kiosque::articles::passage::split(&article.body) {
                 assert!(!p.text.trim().is_empty());
             }
         }

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use crate::engine::{Engine, ReindexError};
-use crate::index;
+use super::{quiet as no_progress, Engine, ReindexError};
 
 /// Keeps the watch alive; dropping it stops watching.
 pub struct CorpusWatcher {
@@ -40,7 +39,7 @@ pub fn watch(engine: Arc<Engine>, quiet: Duration) -> Result<CorpusWatcher, noti
                     }
                     Ok(Err(e)) => tracing::warn!("watching the corpus: {e}"),
                     Err(RecvTimeoutError::Disconnected) => return,
-                    Err(RecvTimeoutError::Timeout) => match engine.reindex(false, &index::quiet) {
+                    Err(RecvTimeoutError::Timeout) => match engine.reindex(false, &no_progress) {
                         Ok(report) => {
                             pending = false;
                             if report.rebuilt {

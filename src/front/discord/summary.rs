@@ -2,33 +2,23 @@
 
 use poise::serenity_prelude as serenity;
 
+use super::reply::{self, limits, Reply, Say};
 use super::{lang_of, send, Context, Error};
-use crate::corpus::Corpus;
-use crate::reply::{self, limits, Reply, Say};
-use crate::search::AskError;
-use crate::summarize::{self, SummaryError};
+use crate::articles::text;
+use crate::engine::{AskError, SummaryError};
 
 async fn autocomplete_article(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let wanted = crate::cues::fold(partial);
     let choices = ctx
         .data()
         .engine
-        .snapshot()
-        .catalog
-        .articles
-        .iter()
-        .filter(|a| {
-            wanted.is_empty()
-                || crate::cues::fold(&a.title).contains(&wanted)
-                || crate::cues::fold(&a.id).contains(&wanted)
-        })
-        .take(limits::CHOICES)
-        .map(|a| {
-            let name = crate::text::truncate_chars(&a.title, limits::CHOICE_NAME);
-            serenity::AutocompleteChoice::new(name, a.id.clone())
+        .complete_article(partial, limits::CHOICES)
+        .into_iter()
+        .map(|(title, id)| {
+            let name = text::truncate_chars(&title, limits::CHOICE_NAME);
+            serenity::AutocompleteChoice::new(name, id)
         })
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
@@ -68,14 +58,7 @@ pub async fn summary(
     let n = sentences.unwrap_or(3).clamp(1, 10) as usize;
     let r = match (article, topic) {
         (Some(article), _) => {
-            let result = tokio::task::spawn_blocking(move || {
-                let snapshot = engine.snapshot();
-                let entry = summarize::find(&snapshot.catalog.articles, &article)?.clone();
-                let corpus = Corpus::open(engine.corpus_dir())
-                    .map_err(|e| SummaryError::Unreadable(entry.id.clone(), e.to_string()))?;
-                summarize::summary(&corpus, &entry, n)
-            })
-            .await?;
+            let result = tokio::task::spawn_blocking(move || engine.summary(&article, n)).await?;
             match result {
                 Ok(s) => reply::summary(&s, lang),
                 Err(SummaryError::NotFound { closest, .. }) => {
@@ -88,11 +71,7 @@ pub async fn summary(
             }
         }
         (None, Some(topic)) => {
-            let result = tokio::task::spawn_blocking(move || {
-                let corpus = Corpus::open(engine.corpus_dir())?;
-                Ok::<_, Error>(summarize::topic(&engine.snapshot(), &corpus, &topic, n))
-            })
-            .await??;
+            let result = tokio::task::spawn_blocking(move || engine.topic(&topic, n)).await?;
             match result {
                 Ok(t) => reply::topic(&t, lang),
                 Err(AskError::Question(e)) => {

@@ -1,72 +1,19 @@
 //! Answers, summaries, article lists and reindex reports as Discord messages, described
-//! without Discord types: text and embeds in the asker's language, corpus text escaped so it
-//! neither breaks Markdown nor looks like a mention, and every part within Discord's limits,
-//! cut at character boundaries with an ellipsis. The `discord` module only turns these into
-//! serenity builders.
+//! without Discord types: text and embeds in the asker's language, a hit's passage rendered
+//! from its spans, corpus text escaped and every part fitted to Discord's limits ([`fit`]).
+//! The `discord` module only turns these into serenity builders.
 
-use crate::corpus::Lang;
-use crate::index::{ArticleEntry, BuildReport};
-use crate::search::{Answer, Hit};
-use crate::summarize::{Summary, TopicSummary};
-use crate::text;
+use crate::articles::text;
+use crate::engine::{Answer, ArticlePage, BuildReport, Hit, Summary, TopicSummary};
+use crate::front::highlight::{self, MARKDOWN};
+use crate::lang::Lang;
 
-/// Discord's limits, in characters.
-pub mod limits {
-    pub const CONTENT: usize = 2000;
-    pub const TITLE: usize = 256;
-    pub const DESCRIPTION: usize = 4096;
-    pub const FIELD_NAME: usize = 256;
-    pub const FIELD_VALUE: usize = 1024;
-    pub const FOOTER: usize = 2048;
-    pub const EMBEDS_TOTAL: usize = 6000;
-    pub const EMBEDS: usize = 10;
-    pub const FIELDS: usize = 25;
-    pub const CHOICE_NAME: usize = 100;
-    pub const CHOICES: usize = 25;
-}
+use super::fit::cut;
+pub use super::fit::{escape, fit, limits, Embed, Field, Reply};
 
 /// Articles per page of /articles.
 pub const ARTICLES_PER_PAGE: usize = 10;
 const COLOR: u32 = 0x2b6cb0;
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Field {
-    pub name: String,
-    pub value: String,
-    pub inline: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Embed {
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub description: Option<String>,
-    pub fields: Vec<Field>,
-    pub footer: Option<String>,
-    pub color: Option<u32>,
-}
-
-impl Embed {
-    fn len(&self) -> usize {
-        let c = |s: &Option<String>| s.as_deref().map_or(0, |s| s.chars().count());
-        c(&self.title)
-            + c(&self.description)
-            + c(&self.footer)
-            + self
-                .fields
-                .iter()
-                .map(|f| f.name.chars().count() + f.value.chars().count())
-                .sum::<usize>()
-    }
-}
-
-/// A message to send: never mentions anyone (the sender sets allowed mentions to none).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Reply {
-    pub content: Option<String>,
-    pub embeds: Vec<Embed>,
-    pub ephemeral: bool,
-}
 
 /// The reply language for a Discord locale ("fr", "fr-FR"...): French or English.
 pub fn lang_of_locale(locale: &str) -> Lang {
@@ -75,36 +22,6 @@ pub fn lang_of_locale(locale: &str) -> Lang {
     } else {
         Lang::En
     }
-}
-
-/// Corpus or user text made safe for Discord: Markdown characters escaped, mentions
-/// (`@everyone`, `<@id>`) broken with an invisible space so they neither ping nor render.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut line_start = true;
-    for c in s.chars() {
-        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']')
-            || (line_start && matches!(c, '>' | '#' | '-'))
-        {
-            out.push('\\');
-        }
-        out.push(c);
-        if c == '@' {
-            out.push('\u{200b}');
-        }
-        line_start = c == '\n' || (line_start && c.is_whitespace());
-    }
-    out
-}
-
-/// `s` cut to `max` characters with an ellipsis, Markdown marks removed when cut (a cut may
-/// split them).
-fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let plain = s.replace("**", "").replace("__", "");
-    text::truncate_chars(&plain, max)
 }
 
 /// A hit's passage for Discord: matched words bold, the best sentence underlined, at most
@@ -118,29 +35,9 @@ pub fn highlight(hit: &Hit, max: usize) -> String {
         if start > 0 {
             out.push('…');
         }
-        let mut events: Vec<(usize, u8, &str)> = Vec::new();
-        let ok = |i: usize| passage.is_char_boundary(i);
-        for m in &hit.marks {
-            if m.start >= start && m.end <= end && m.start < m.end && ok(m.start) && ok(m.end) {
-                events.push((m.start, 3, "**"));
-                events.push((m.end, 0, "**"));
-            }
-        }
-        if let Some(a) = &hit.answer_span {
-            let (s, e) = (a.start.max(start), a.end.min(end));
-            if s < e && ok(s) && ok(e) {
-                events.push((s, 2, "__"));
-                events.push((e, 1, "__"));
-            }
-        }
-        events.sort();
-        let mut at = start;
-        for (pos, _, marker) in events {
-            out.push_str(&escape(passage.get(at..pos).unwrap_or("")));
-            out.push_str(marker);
-            at = pos;
-        }
-        out.push_str(&escape(&passage[at..end]));
+        out.push_str(&highlight::render(hit, start..end, &MARKDOWN, &|s, out| {
+            out.push_str(&escape(s))
+        }));
         if end < passage.len() {
             out.push('…');
         }
@@ -374,20 +271,19 @@ pub fn topic(t: &TopicSummary, lang: Lang) -> Reply {
 }
 
 /// One page (1-based) of the article list; pages past the end show the last.
-pub fn articles(list: &[ArticleEntry], page: usize, lang: Lang) -> Reply {
+pub fn articles(page: &ArticlePage, lang: Lang) -> Reply {
     let w = words(lang);
-    if list.is_empty() {
+    if page.articles.is_empty() {
         return Reply {
             content: Some(w.no_articles.to_string()),
             ..Default::default()
         };
     }
-    let pages = list.len().div_ceil(ARTICLES_PER_PAGE);
-    let page = page.clamp(1, pages);
-    let fields = list
+    let (pages, total) = (page.pages, page.passages);
+    let page_no = page.page;
+    let fields = page
+        .articles
         .iter()
-        .skip((page - 1) * ARTICLES_PER_PAGE)
-        .take(ARTICLES_PER_PAGE)
         .map(|a| Field {
             name: a.title.clone(),
             value: format!(
@@ -400,19 +296,18 @@ pub fn articles(list: &[ArticleEntry], page: usize, lang: Lang) -> Reply {
             inline: false,
         })
         .collect();
-    let total: u64 = list.iter().map(|a| a.passages as u64).sum();
     let mut reply = Reply {
         content: None,
         embeds: vec![Embed {
-            title: Some(format!("{} ({})", w.articles_title, list.len())),
+            title: Some(format!("{} ({})", w.articles_title, page.total)),
             url: None,
             description: None,
             fields,
             footer: Some(format!(
-                "{} {page}/{pages} · {total} {} · /articles page:{}",
+                "{} {page_no}/{pages} · {total} {} · /articles page:{}",
                 w.page,
                 w.passages,
-                if page < pages { page + 1 } else { 1 }
+                if page_no < pages { page_no + 1 } else { 1 }
             )),
             color: Some(COLOR),
         }],
@@ -501,66 +396,10 @@ pub enum Say {
     Reindexing(usize, usize),
 }
 
-/// Enforces every limit: content, title, description, fields, footer, number of embeds and
-/// fields, and the total of all embeds.
-pub fn fit(reply: &mut Reply) {
-    if let Some(c) = reply.content.as_mut() {
-        *c = cut(c, limits::CONTENT);
-    }
-    reply.embeds.truncate(limits::EMBEDS);
-    for e in reply.embeds.iter_mut() {
-        e.title = e
-            .title
-            .as_deref()
-            .map(|t| text::truncate_chars(t, limits::TITLE));
-        e.description = e
-            .description
-            .as_deref()
-            .map(|d| cut(d, limits::DESCRIPTION));
-        e.footer = e
-            .footer
-            .as_deref()
-            .map(|f| text::truncate_chars(f, limits::FOOTER));
-        e.fields.truncate(limits::FIELDS);
-        for f in e.fields.iter_mut() {
-            f.name = text::truncate_chars(&f.name, limits::FIELD_NAME);
-            f.value = cut(&f.value, limits::FIELD_VALUE);
-        }
-        // an embed url must be a url Discord accepts, or nothing
-        if e.url
-            .as_deref()
-            .is_some_and(|u| u.len() > 2048 || u.contains(char::is_whitespace))
-        {
-            e.url = None;
-        }
-    }
-    loop {
-        let total: usize = reply.embeds.iter().map(Embed::len).sum();
-        if total <= limits::EMBEDS_TOTAL {
-            break;
-        }
-        let over = total - limits::EMBEDS_TOTAL;
-        // shorten the longest description, or drop the last embed
-        match reply
-            .embeds
-            .iter_mut()
-            .filter_map(|e| e.description.as_mut())
-            .max_by_key(|d| d.chars().count())
-        {
-            Some(d) if d.chars().count() > over + 64 => {
-                let keep = d.chars().count() - over - 1;
-                *d = cut(d, keep);
-            }
-            _ => {
-                reply.embeds.pop();
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ArticleEntry;
 
     fn total(r: &Reply) -> usize {
         r.embeds.iter().map(Embed::len).sum()
@@ -590,21 +429,11 @@ mod tests {
             source: "corpus/a.txt".into(),
             paragraph: 1,
             passage: passage.into(),
-            highlight: String::new(),
             answer: None,
             score: 1.0,
             marks: std::iter::once(0..3).collect(),
             answer_span: None,
         }
-    }
-
-    #[test]
-    fn mentions_never_survive() {
-        let e =
-            escape("@everyone @here <@123> <@&5> **gras** _x_ `c` > q\n# titre\n- liste [l](u)");
-        assert!(!e.contains("@everyone") && !e.contains("@here") && !e.contains("<@1"));
-        assert!(e.contains("\\*\\*gras\\*\\*"));
-        assert!(e.contains("\\# titre") && e.contains("\\- liste") && e.contains("\\[l\\]"));
     }
 
     #[test]
@@ -614,13 +443,13 @@ mod tests {
             question: "q".into(),
             answered: true,
             hits: (0..10).map(|_| hit(&passage)).collect(),
-            asks: crate::cues::Asks::Other,
+            asks: crate::lang::cues::Asks::Other,
             confidence: 1.0,
             closest: vec![],
             lang: Lang::En,
             // a long question, every word translated: the list is cut, escaped
             translations: (0..300)
-                .map(|i| crate::search::Translated {
+                .map(|i| crate::engine::Translated {
                     word: format!("@everyone{i}"),
                     into: vec!["*frontière*".into(), "lisière".into()],
                 })
@@ -649,7 +478,7 @@ mod tests {
             question: "q".into(),
             answered: false,
             hits: vec![],
-            asks: crate::cues::Asks::Other,
+            asks: crate::lang::cues::Asks::Other,
             confidence: 0.1,
             closest: vec!["@everyone *Mali*".into()],
             lang: Lang::Fr,
@@ -684,29 +513,36 @@ mod tests {
                 decoding: None,
             })
             .collect();
-        let p1 = articles(&list, 1, Lang::En);
+        let page = |n: usize, articles: &[ArticleEntry]| ArticlePage {
+            articles: articles.to_vec(),
+            page: n,
+            pages: 3,
+            total: 23,
+            passages: 69,
+        };
+        let p1 = articles(&page(1, &list[..10]), Lang::En);
         check_limits(&p1);
         assert_eq!(p1.embeds[0].fields.len(), ARTICLES_PER_PAGE);
-        assert!(p1.embeds[0].footer.as_deref().unwrap().contains("page 1/3"));
-        let p3 = articles(&list, 99, Lang::En);
+        let footer = p1.embeds[0].footer.as_deref().unwrap();
+        assert!(
+            footer.contains("page 1/3") && footer.contains("page:2"),
+            "{footer}"
+        );
+        assert!(p1.embeds[0].title.as_deref().unwrap().contains("(23)"));
+        let p3 = articles(&page(3, &list[20..]), Lang::En);
         assert_eq!(p3.embeds[0].fields.len(), 3);
         assert!(p3.embeds[0].footer.as_deref().unwrap().contains("page 3/3"));
+        let empty = ArticlePage {
+            articles: vec![],
+            page: 1,
+            pages: 1,
+            total: 0,
+            passages: 0,
+        };
         assert_eq!(
-            articles(&[], 1, Lang::Fr).content.as_deref(),
+            articles(&empty, Lang::Fr).content.as_deref(),
             Some("Aucun article n’est indexé.")
         );
-    }
-
-    #[test]
-    fn content_is_cut_at_char_boundaries() {
-        let mut r = Reply {
-            content: Some("é".repeat(3000)),
-            ..Default::default()
-        };
-        fit(&mut r);
-        let c = r.content.unwrap();
-        assert_eq!(c.chars().count(), limits::CONTENT);
-        assert!(c.ends_with('…'));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! /articles: the indexed articles, a page at a time.
 
+use super::reply::{self, ARTICLES_PER_PAGE};
 use super::{lang_of, send, Context, Error};
-use crate::reply;
 
 /// List the indexed articles
 #[poise::command(
@@ -18,8 +18,11 @@ pub async fn articles(
     page: Option<u32>,
 ) -> Result<(), Error> {
     let lang = lang_of(ctx);
-    let list = ctx.data().engine.articles();
-    let r = reply::articles(&list, page.unwrap_or(1) as usize, lang);
+    let page = ctx
+        .data()
+        .engine
+        .articles(page.unwrap_or(1) as usize, ARTICLES_PER_PAGE);
+    let r = reply::articles(&page, lang);
     send(ctx, &r).await?;
     Ok(())
 }

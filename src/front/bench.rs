@@ -3,19 +3,25 @@
 //! (p50/p95/p99), the same questions as a bare tantivy BM25 top-10 search on the same index
 //! (the floor), and the process's peak memory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
-use tantivy::collector::TopDocs;
-use tantivy::query::QueryParser;
 
-use crate::analyzer;
-use crate::corpus::{Corpus, Lang};
-use crate::dictionary::{self, Dictionary};
-use crate::index::{self, IndexError, Snapshot, Store};
-use crate::search;
-use crate::text;
+use crate::articles::{text, Article};
+use crate::engine::summarize;
+use crate::engine::{quiet, Engine, IndexError, ReindexError, Services, MAX_QUESTION_CHARS};
+use crate::lang::{analyzer, Dictionary, Lang};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Reindex(#[from] ReindexError),
+    #[error("cannot copy the corpus to {0}: {1}")]
+    Copy(PathBuf, std::io::Error),
+}
 
 /// What one run measured.
 #[derive(Debug, Clone, Serialize)]
@@ -48,69 +54,110 @@ pub struct BenchReport {
     pub threads: usize,
 }
 
-/// Runs the benchmark on a corpus, building its index in `index_dir` (replacing what is
-/// there). `extra` questions come first; the rest are drawn from the corpus itself.
+/// A directory removed when dropped: the benchmark's copy of the corpus and its index.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Copies the corpus directory (files, subdirectories and links as they are; hidden
+/// entries skipped, as the corpus reader skips them).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        } else if kind.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs the benchmark on a copy of the corpus in a new directory under `scratch_parent`
+/// (removed afterwards), with its own index
+/// (the corpus and its index are never touched). `extra` questions come first; the rest are
+/// drawn from the corpus itself.
 pub fn run(
     corpus_dir: &Path,
-    index_dir: &Path,
+    scratch_parent: &Path,
+    services: &Services,
     extra: &[String],
     count: usize,
-) -> Result<BenchReport, IndexError> {
-    let corpus = Corpus::open(corpus_dir)?;
-    let store = Store::new(index_dir);
+) -> Result<BenchReport, BenchError> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let scratch =
+        Scratch(scratch_parent.join(format!("kiosque-bench-{}-{nanos}", std::process::id())));
+    let corpus = scratch.0.join("corpus");
+    let index = scratch.0.join("index");
+    copy_tree(corpus_dir, &corpus).map_err(|e| BenchError::Copy(corpus.clone(), e))?;
 
-    let lock = store.lock()?;
     let started = Instant::now();
-    store.build(&corpus, None, &lock, &index::quiet)?;
+    let (engine, _) = Engine::build(&corpus, &index, services.clone(), true, &quiet)?;
     let build_seconds = started.elapsed().as_secs_f64();
-    drop(lock);
-    let bytes: u64 = report_bytes(&store);
-    let corpus_mb = bytes as f64 / 1e6;
+    let listed = engine.articles(1, usize::MAX);
+    let corpus_mb = listed.articles.iter().map(|a| a.size).sum::<u64>() as f64 / 1e6;
+    drop(engine);
 
     // what `kiosque ask` pays before it can answer: open the index, check the corpus
     let mut startups = Vec::new();
-    let mut snapshot = None;
     for _ in 0..5 {
         let t = Instant::now();
-        let (s, _) = index::open_or_build(&corpus, &store, true)?;
+        let engine = Engine::open(&corpus, &index, services.clone())?;
         startups.push(ms(t));
-        snapshot = Some(s);
+        drop(engine);
     }
-    let snapshot =
-        snapshot.ok_or_else(|| IndexError::Unusable(index_dir.to_path_buf(), "no index".into()))?;
     let startup_ms = percentile(&mut startups, 0.5);
-    let reindex_one_ms = round(reindex_one(&corpus, &store, &snapshot)?);
-    let (snapshot, _) = index::open_or_build(&corpus, &store, false)?;
+    let engine = Engine::open(&corpus, &index, services.clone())?;
+    let reindex_one_ms = round(reindex_one(&engine, &corpus, &listed.articles)?);
 
     let mut questions: Vec<String> = extra.to_vec();
     questions.extend(questions_from(
-        &snapshot,
-        &corpus,
+        &engine,
+        &listed.articles,
         count.saturating_sub(questions.len()),
     ));
 
     // warm the caches the way a running bot has them warm
     for q in questions.iter().take(200) {
-        let _ = search::ask(&snapshot, q, 3);
+        let _ = engine.ask(q, 3);
     }
     let mut ask_ms = Vec::with_capacity(questions.len());
     let mut answered = 0;
     for q in &questions {
         let t = Instant::now();
-        if let Ok(a) = search::ask(&snapshot, q, 3) {
+        if let Ok(a) = engine.ask(q, 3) {
             answered += a.answered as usize;
         }
         ask_ms.push(ms(t));
     }
-    let mut raw_ms = raw_tantivy(&snapshot, &questions)?;
+    let mut raw_ms = raw_tantivy(&engine, &questions);
 
     let ask_p50_ms = percentile(&mut ask_ms, 0.5);
-    let english = dictionary::installed().map(|dict| english_cost(&snapshot, &questions, &dict));
-    let summary_5000_words_ms = round(summary_time(&snapshot, &corpus));
+    let english = services
+        .dictionary
+        .as_deref()
+        .map(|dict| english_cost(&engine, &questions, dict));
+    let summary_5000_words_ms = round(summary_time(&engine, &listed.articles));
     let raw_p50 = percentile(&mut raw_ms, 0.5);
     Ok(BenchReport {
-        articles: snapshot.catalog.articles.len(),
-        passages: snapshot.catalog.passages,
+        articles: listed.total,
+        passages: listed.passages,
         corpus_mb: round(corpus_mb),
         build_seconds: round(build_seconds),
         build_mb_per_s: round(corpus_mb / build_seconds.max(1e-9)),
@@ -137,7 +184,7 @@ pub fn run(
 /// Median times of the questions asked in French and put word for word into English (the
 /// dictionary's first translation of each word, names and numbers kept), both as the
 /// language they are in, so the English ones are translated back.
-fn english_cost(snapshot: &Snapshot, questions: &[String], dict: &Dictionary) -> (f64, f64) {
+fn english_cost(engine: &Engine, questions: &[String], dict: &Dictionary) -> (f64, f64) {
     let mut fr = analyzer::french();
     let english: Vec<String> = questions
         .iter()
@@ -159,11 +206,11 @@ fn english_cost(snapshot: &Snapshot, questions: &[String], dict: &Dictionary) ->
     let time = |qs: &[String], lang: Lang| {
         let mut out = Vec::with_capacity(qs.len());
         for q in qs.iter().take(200) {
-            let _ = search::ask_with(snapshot, q, 3, Some(dict), Some(lang));
+            let _ = engine.ask_in(q, 3, lang);
         }
         for q in qs {
             let t = Instant::now();
-            let _ = search::ask_with(snapshot, q, 3, Some(dict), Some(lang));
+            let _ = engine.ask_in(q, 3, lang);
             out.push(ms(t));
         }
         percentile(&mut out, 0.5)
@@ -173,44 +220,44 @@ fn english_cost(snapshot: &Snapshot, questions: &[String], dict: &Dictionary) ->
     (english, french)
 }
 
-/// Edits one article (a line added at its end), brings the index up to date, and puts the
-/// article back, five times; the median of the updates. The corpus is left as it was.
-fn reindex_one(corpus: &Corpus, store: &Store, snapshot: &Snapshot) -> Result<f64, IndexError> {
-    let Some(entry) = snapshot.catalog.articles.first() else {
+/// Edits one article of the copy (a line added at its end) and brings the index up to
+/// date, five times; the median of the updates.
+fn reindex_one(
+    engine: &Engine,
+    corpus: &Path,
+    articles: &[crate::engine::ArticleEntry],
+) -> Result<f64, BenchError> {
+    let Some(entry) = articles.first() else {
         return Ok(0.0);
     };
-    let path = corpus.path_of(&entry.path);
-    let io = |e: std::io::Error| IndexError::Io {
-        path: path.clone(),
-        source: e,
-    };
-    let original = std::fs::read(&path).map_err(io)?;
+    let path = corpus.join(&entry.path);
+    let copy_err = |e| BenchError::Copy(path.clone(), e);
+    let original = std::fs::read(&path).map_err(copy_err)?;
     let mut times = Vec::new();
     for i in 0..5 {
         let mut edited = original.clone();
         edited.extend_from_slice(format!("\nModification {i} pour la mesure.\n").as_bytes());
-        std::fs::write(&path, &edited).map_err(io)?;
+        std::fs::write(&path, &edited).map_err(copy_err)?;
         let t = Instant::now();
-        let result = index::refresh(corpus, store, false, &index::quiet);
+        engine.reindex(false, &quiet)?;
         times.push(ms(t));
-        std::fs::write(&path, &original).map_err(io)?;
-        result?;
     }
-    index::refresh(corpus, store, false, &index::quiet)?;
+    std::fs::write(&path, &original).map_err(copy_err)?;
+    engine.reindex(false, &quiet)?;
     Ok(percentile(&mut times, 0.5))
 }
 
 /// The median of 20 summaries of one long article (5,000 words from the corpus' first
 /// articles, repeated if the corpus is small).
-fn summary_time(snapshot: &Snapshot, corpus: &Corpus) -> f64 {
+fn summary_time(engine: &Engine, articles: &[crate::engine::ArticleEntry]) -> f64 {
     let mut body = String::new();
     let mut words = 0;
     'outer: for _ in 0..1000 {
-        for a in &snapshot.catalog.articles {
-            let Ok(text) = std::fs::read_to_string(corpus.path_of(&a.path)) else {
+        for a in articles.iter().take(200) {
+            let Ok(article) = engine.article(&a.id) else {
                 continue;
             };
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            for line in article.body.lines().filter(|l| !l.trim().is_empty()) {
                 words += line.split_whitespace().count();
                 body.push_str(line);
                 body.push_str("\n\n");
@@ -223,14 +270,14 @@ fn summary_time(snapshot: &Snapshot, corpus: &Corpus) -> f64 {
             return 0.0;
         }
     }
-    let article = crate::corpus::Article {
+    let article = Article {
         id: "bench".into(),
         source: "bench".into(),
         title: "bench".into(),
         url: None,
         date: None,
         author: None,
-        lang: crate::corpus::Lang::Fr,
+        lang: Lang::Fr,
         body,
         explicit_title: true,
         decoding: None,
@@ -238,7 +285,7 @@ fn summary_time(snapshot: &Snapshot, corpus: &Corpus) -> f64 {
     let mut times: Vec<f64> = (0..20)
         .map(|_| {
             let t = Instant::now();
-            let s = crate::summarize::extract(&article, 5);
+            let s = summarize::extract(&article, 5);
             std::hint::black_box(s);
             ms(t)
         })
@@ -246,37 +293,28 @@ fn summary_time(snapshot: &Snapshot, corpus: &Corpus) -> f64 {
     percentile(&mut times, 0.5)
 }
 
-fn report_bytes(store: &Store) -> u64 {
-    store
-        .open()
-        .map(|s| s.catalog.articles.iter().map(|a| a.size).sum())
-        .unwrap_or(0)
-}
-
 /// The floor: the same questions through tantivy's own lenient parser, BM25 top 10 on the
 /// French passage text, no highlights.
-fn raw_tantivy(snapshot: &Snapshot, questions: &[String]) -> Result<Vec<f64>, IndexError> {
-    let parser = QueryParser::for_index(&snapshot.index, vec![snapshot.fields.text_fr]);
-    let searcher = snapshot.reader.searcher();
-    let collector = TopDocs::with_limit(10).order_by_score();
-    let mut out = Vec::with_capacity(questions.len());
+fn raw_tantivy(engine: &Engine, questions: &[String]) -> Vec<f64> {
     for q in questions.iter().take(200) {
-        let (query, _) = parser.parse_query_lenient(q);
-        let _ = searcher.search(&query, &collector)?;
+        let _ = engine.baseline(q);
     }
+    let mut out = Vec::with_capacity(questions.len());
     for q in questions {
         let t = Instant::now();
-        let (query, _) = parser.parse_query_lenient(q);
-        let _ = searcher.search(&query, &collector)?;
+        let _ = engine.baseline(q);
         out.push(ms(t));
     }
-    Ok(out)
+    out
 }
 
 /// Questions drawn from the corpus, the same on every run: article titles, and runs of a few
 /// words from a sentence of an article, as someone who half remembers it would ask.
-fn questions_from(snapshot: &Snapshot, corpus: &Corpus, count: usize) -> Vec<String> {
-    let articles = &snapshot.catalog.articles;
+fn questions_from(
+    engine: &Engine,
+    articles: &[crate::engine::ArticleEntry],
+    count: usize,
+) -> Vec<String> {
     let mut out = Vec::with_capacity(count);
     if articles.is_empty() {
         return out;
@@ -296,9 +334,10 @@ fn questions_from(snapshot: &Snapshot, corpus: &Corpus, count: usize) -> Vec<Str
             out.push(a.title.clone());
             continue;
         }
-        let Ok(body) = std::fs::read_to_string(corpus.path_of(&a.path)) else {
+        let Ok(article) = engine.article(&a.id) else {
             continue;
         };
+        let body = article.body;
         let sentences = text::sentences(&body);
         if sentences.is_empty() {
             continue;
@@ -311,7 +350,7 @@ fn questions_from(snapshot: &Snapshot, corpus: &Corpus, count: usize) -> Vec<Str
         let len = 3 + (next() % 5) as usize;
         let start = (next() % (words.len().saturating_sub(len).max(1)) as u64) as usize;
         let q = words[start..(start + len).min(words.len())].join(" ");
-        out.push(text::truncate_chars(&q, search::MAX_QUESTION_CHARS));
+        out.push(text::truncate_chars(&q, MAX_QUESTION_CHARS));
     }
     out
 }

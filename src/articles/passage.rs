@@ -2,7 +2,7 @@
 //! heading or a line ending in ':' joined to the text it introduces, bullet lists kept with
 //! their lead-in, and over-long paragraphs cut into overlapping windows of sentences.
 
-use crate::text;
+use crate::articles::text;
 
 /// A passage longer than this (in characters) is cut into windows.
 pub const MAX_PASSAGE_CHARS: usize = 1200;

@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use crate::analyzer;
-use crate::corpus::Lang;
+use super::analyzer;
+use super::Lang;
 
 /// Where Debian installs dictd dictionaries.
 pub const DEFAULT_DIR: &str = "/usr/share/dictd";
@@ -191,39 +191,30 @@ fn single_term(analyzer: &mut tantivy::tokenizer::TextAnalyzer, text: &str) -> O
     }
 }
 
-/// The dictionary of the process, read once from `KIOSQUE_DICTIONARY_DIR` or
-/// `/usr/share/dictd`; none when it is not installed (said once in the log) or turned off.
-pub fn installed() -> Option<Arc<Dictionary>> {
-    static INSTALLED: OnceLock<Option<Arc<Dictionary>>> = OnceLock::new();
-    INSTALLED
-        .get_or_init(|| {
-            let dir = std::env::var(DIR_VAR).unwrap_or_else(|_| DEFAULT_DIR.to_string());
-            if dir.eq_ignore_ascii_case("off") {
-                tracing::info!("translation of questions is off ({DIR_VAR}=off)");
-                return None;
-            }
-            let started = std::time::Instant::now();
-            match Dictionary::load(Path::new(&dir)) {
-                Ok(d) => {
-                    tracing::info!(
-                        sources = ?d.sources,
-                        ms = started.elapsed().as_millis() as u64,
-                        "bilingual dictionary loaded: English questions find French articles"
-                    );
-                    Some(Arc::new(d))
-                }
-                Err(e) => {
-                    tracing::info!(
-                        "questions are not translated: {e}. To ask in English about French \
-                         articles (and the other way round), install FreeDict's dictionaries: \
-                         sudo apt-get install dict-freedict-eng-fra dict-freedict-fra-eng \
-                         (or point {DIR_VAR} at a directory holding them)"
-                    );
-                    None
-                }
-            }
-        })
-        .clone()
+/// The dictionaries installed in `dir` (`/usr/share/dictd` by default), read once at
+/// start-up by whoever builds the engine; none when they are not there (the log says how to
+/// install them). The caller decides where `dir` comes from: nothing here reads settings.
+pub fn load_installed(dir: &Path) -> Option<Arc<Dictionary>> {
+    let started = std::time::Instant::now();
+    match Dictionary::load(dir) {
+        Ok(d) => {
+            tracing::info!(
+                sources = ?d.sources,
+                ms = started.elapsed().as_millis() as u64,
+                "bilingual dictionary loaded: English questions find French articles"
+            );
+            Some(Arc::new(d))
+        }
+        Err(e) => {
+            tracing::info!(
+                "questions are not translated: {e}. To ask in English about French \
+                 articles (and the other way round), install FreeDict's dictionaries: \
+                 sudo apt-get install dict-freedict-eng-fra dict-freedict-fra-eng \
+                 (or point {DIR_VAR} at a directory holding them)"
+            );
+            None
+        }
+    }
 }
 
 /// Reads a dictd dictionary: `index` lists each headword with the base64 offset and length

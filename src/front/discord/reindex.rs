@@ -3,21 +3,10 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
+use super::reply::{self, Reply, Say};
 use super::{edit, lang_of, send, Context, Error};
 use crate::engine::ReindexError;
-use crate::reply::{self, Reply, Say};
-
-/// How often a long reindex edits its reply with its progress, unless
-/// `KIOSQUE_PROGRESS_SECONDS` says otherwise.
-fn progress_every() -> Duration {
-    std::env::var("KIOSQUE_PROGRESS_SECONDS")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map_or(Duration::from_secs(3), Duration::from_secs_f64)
-}
 
 /// The permissions and roles of the member who ran the command, from the interaction.
 fn member_rights(ctx: Context<'_>) -> (u64, Vec<u64>) {
@@ -71,7 +60,7 @@ pub async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
     });
     // a long build shows how far it is, every few seconds
     let mut handle = None;
-    let every = progress_every();
+    let every = data.config.progress_every;
     let result = loop {
         tokio::select! {
             r = &mut job => break r?,

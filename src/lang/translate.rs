@@ -1,55 +1,12 @@
-//! Questions in another language than the articles': which language a question is in, and
-//! what each of its words may be in the articles' language, from the bilingual dictionary,
+//! Questions in another language than the articles': what each of their words may be in the articles' language, from the bilingual dictionary,
 //! from the word itself (names, numbers, words both languages share) and from look-alike
 //! endings ("military" and "militaire"). The search keeps the choices its index holds.
 
 use tantivy::tokenizer::TextAnalyzer;
 
-use crate::analyzer;
-use crate::corpus::Lang;
-use crate::dictionary::{self, Dictionary};
-
-/// Words that only English questions use, with no French twin ("a" and "on" are both).
-const ENGLISH_WORDS: &[&str] = &[
-    "the", "an", "of", "to", "in", "at", "by", "for", "with", "from", "and", "or", "is", "are",
-    "was", "were", "be", "been", "did", "does", "do", "who", "what", "when", "where", "which",
-    "why", "how", "whose", "whom", "this", "that", "these", "those", "it", "its", "their", "has",
-    "have", "had", "will", "would", "can", "could", "about", "into", "between", "against", "after",
-    "before", "there", "than", "not", "any", "many", "much", "they", "he", "she", "his", "her",
-    "during", "since", "over", "under", "say", "said", "tell", "me",
-];
-/// Words that only French questions use.
-const FRENCH_WORDS: &[&str] = &[
-    "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "est", "sont",
-    "était", "au", "aux", "en", "dans", "sur", "par", "pour", "avec", "qui", "que", "qu", "quoi",
-    "quand", "où", "quel", "quelle", "quels", "quelles", "comment", "combien", "pourquoi", "ce",
-    "cette", "ces", "il", "elle", "ils", "elles", "se", "s", "sa", "ses", "leur", "leurs", "ne",
-    "pas", "entre", "contre", "après", "avant", "depuis", "lors", "été", "ont", "c", "y",
-];
-
-/// The language of a question. Function words decide ("who", "the" against "qui", "la");
-/// a question without any (a name, a few nouns) is French unless the language detector is
-/// sure of English: French is the language of most articles, and of the search as before.
-pub fn question_lang(question: &str) -> Lang {
-    let (mut en, mut fr) = (0, 0);
-    for word in question
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
-    {
-        let w = word.to_lowercase();
-        en += ENGLISH_WORDS.contains(&w.as_str()) as usize;
-        fr += FRENCH_WORDS.contains(&w.as_str()) as usize;
-    }
-    if en != fr {
-        return if en > fr { Lang::En } else { Lang::Fr };
-    }
-    let detector =
-        whatlang::Detector::with_allowlist(vec![whatlang::Lang::Eng, whatlang::Lang::Fra]);
-    match detector.detect(question) {
-        Some(info) if info.lang() == whatlang::Lang::Eng && info.confidence() >= 0.9 => Lang::En,
-        _ => Lang::Fr,
-    }
-}
+use super::Lang;
+use crate::lang::analyzer;
+use crate::lang::dictionary::{self, Dictionary};
 
 /// One thing a question word may be in the other language.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,32 +81,7 @@ pub fn choices(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dictionary::Entry;
-
-    #[test]
-    fn questions_say_their_language() {
-        for q in [
-            "Who is the Malian security minister who visited Nouakchott?",
-            "When did the military delegation arrive in Mauritania?",
-            "What are the Wagner fighters accused of?",
-            "joint patrols at the border",
-            "how long is the border",
-        ] {
-            assert_eq!(question_lang(q), Lang::En, "{q}");
-        }
-        for q in [
-            "Qui dirigeait la délégation militaire malienne ?",
-            "Quand la délégation est-elle arrivée à Nouakchott ?",
-            "patrouilles mixtes",
-            "Modibo Koné",
-            "Mali",
-            "échange de renseignements entre les forces de sécurité",
-            "Wagner",
-            "sécurité frontière",
-        ] {
-            assert_eq!(question_lang(q), Lang::Fr, "{q}");
-        }
-    }
+    use crate::lang::dictionary::Entry;
 
     #[test]
     fn choices_keep_names_and_weigh_the_dictionary_first() {

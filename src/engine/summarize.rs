@@ -8,11 +8,10 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::analyzer;
-use crate::corpus::{Article, Corpus};
-use crate::index::{ArticleEntry, Snapshot};
-use crate::search;
-use crate::text;
+use super::ask::Answer;
+use super::catalog::ArticleEntry;
+use crate::articles::{text, Article, Corpus, FileStamp};
+use crate::lang::analyzer;
 
 /// Sentences a summary may hold.
 pub const MAX_SENTENCES: usize = 10;
@@ -45,7 +44,7 @@ pub enum SummaryError {
 }
 
 fn fold(s: &str) -> String {
-    crate::cues::fold(s.trim())
+    crate::lang::cues::fold(s.trim())
 }
 
 /// Finds an article by id, title, or an unambiguous prefix of either (case and accents
@@ -311,16 +310,11 @@ pub struct TopicSummary {
     pub sentences: Vec<TopicSentence>,
 }
 
-/// The best sentences about a topic across all articles: the answer engine finds the
-/// passages, and each passage gives its best sentence, best first, without near-duplicates.
-pub fn topic(
-    snapshot: &Snapshot,
-    corpus: &Corpus,
-    question: &str,
-    n: usize,
-) -> Result<TopicSummary, search::AskError> {
+/// The best sentences about a topic across all articles: the answer engine found the
+/// passages (`answer`), and each passage gives its best sentence, best first, without
+/// near-duplicates. `catalog` lists the articles, to read the articles back from `corpus`.
+pub fn topic(answer: &Answer, catalog: &[ArticleEntry], corpus: &Corpus, n: usize) -> TopicSummary {
     let n = n.clamp(1, MAX_SENTENCES);
-    let answer = search::ask(snapshot, question, search::MAX_TOP)?;
     let mut out = TopicSummary {
         topic: answer.question.clone(),
         sentences: vec![],
@@ -341,9 +335,7 @@ pub fn topic(
         }
         // its place among the article's sentences
         let list = articles.entry(hit.article.clone()).or_insert_with(|| {
-            snapshot
-                .catalog
-                .articles
+            catalog
                 .iter()
                 .find(|a| a.id == hit.article)
                 .and_then(|entry| read(corpus, entry).ok())
@@ -368,11 +360,12 @@ pub fn topic(
             break;
         }
     }
-    Ok(out)
+    out
 }
 
-fn read(corpus: &Corpus, entry: &ArticleEntry) -> Result<Article, SummaryError> {
-    let stamp = crate::corpus::FileStamp {
+/// Reads an indexed article back from the corpus.
+pub fn read(corpus: &Corpus, entry: &ArticleEntry) -> Result<Article, SummaryError> {
+    let stamp = FileStamp {
         path: entry.path.clone(),
         size: entry.size,
         mtime_ns: entry.mtime_ns,
@@ -386,7 +379,7 @@ fn read(corpus: &Corpus, entry: &ArticleEntry) -> Result<Article, SummaryError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::parse_file;
+    use crate::articles::parse_file;
 
     #[test]
     fn lead_skips_headings_and_bullets() {

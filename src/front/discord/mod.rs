@@ -1,12 +1,15 @@
 //! The Discord bot: serenity and poise set up over the engine. Commands live one group per
 //! file; this module builds the framework, answers mentions and direct messages, turns
-//! [`crate::reply::Reply`] values into Discord messages (always with allowed mentions set to
+//! [`crate::front::discord::reply::Reply`] values into Discord messages (always with allowed mentions set to
 //! none), reports errors to users with an id only, and shuts down on Ctrl-C or SIGTERM.
 //! Nothing outside this module knows about serenity.
 
 mod articles;
 mod ask;
+mod fit;
+pub mod ratelimit;
 mod reindex;
+pub mod reply;
 mod summary;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,11 +18,11 @@ use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
 
-use crate::config::Config;
-use crate::corpus::Lang;
+use crate::config::Discord as Config;
 use crate::engine::Engine;
-use crate::ratelimit::RateLimiter;
-use crate::reply::{self, Reply, Say};
+use crate::lang::{self, Lang};
+use ratelimit::RateLimiter;
+use reply::{Reply, Say};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
@@ -313,13 +316,13 @@ async fn on_event(
         return Ok(());
     }
     let question = question_after_mention(&msg.content, bot_id.get());
-    // a mention replies in the server's language; a DM in the language the question reads in
+    // a mention replies in the server's language; a DM in the language of the question
     let lang = match msg
         .guild_id
         .and_then(|g| ctx.cache.guild(g).map(|g| g.preferred_locale.clone()))
     {
         Some(locale) => reply::lang_of_locale(&locale),
-        None if in_dm => crate::corpus::guess_lang(&question),
+        None if in_dm => lang::question_lang(&question),
         None => Lang::Fr,
     };
     let data = framework.user_data;
@@ -328,19 +331,8 @@ async fn on_event(
             content: Some(reply::say(lang, Say::EmptyMention)),
             ..Default::default()
         }
-    } else if let Some(refusal) = limited(data, msg.author.id.get(), lang) {
-        refusal
     } else {
-        let engine = data.engine.clone();
-        let q = question.clone();
-        match tokio::task::spawn_blocking(move || engine.ask(&q, 3)).await? {
-            Ok(answer) => reply::answer(&answer, lang, false),
-            Err(crate::search::AskError::Question(e)) => Reply {
-                content: Some(reply::say(lang, Say::Rejected(e.to_string()))),
-                ..Default::default()
-            },
-            Err(e) => return Err(e.into()),
-        }
+        ask::answer(data, msg.author.id.get(), question, 3, lang, false).await?
     };
     let mut m = serenity::CreateMessage::new()
         .reference_message(msg)

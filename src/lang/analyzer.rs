@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 };
 use tantivy::Index;
 
-use crate::corpus::Lang;
+use crate::lang::Lang;
 
 pub const FRENCH: &str = "kiosque_fr";
 pub const ENGLISH: &str = "kiosque_en";

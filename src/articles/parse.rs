@@ -1,55 +1,17 @@
-//! Reading articles: which files of the corpus directory are articles, how their bytes become
-//! text (UTF-8, or Windows-1252 as a fallback), and how a `.txt` or `.md` file becomes an
-//! [`Article`] with a title and metadata. A file that cannot be read is reported, never fatal.
+//! How a file's bytes become an [`Article`]: decoding (UTF-8, with or without BOM, else
+//! Windows-1252), the title (a title line, front matter or a Markdown heading, else the start
+//! of the first sentence), front matter metadata, Markdown marks removed, and the article's
+//! language.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
-use serde::{Deserialize, Serialize};
-
-use crate::text;
-
-/// Files larger than this are refused: no news article is 8 MiB of text.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
-
-/// Extensions read as articles.
-pub const EXTENSIONS: [&str; 2] = ["txt", "md"];
+use super::text;
+use crate::lang::{self, Lang};
 
 /// A titles longer than this (in characters) is not a title but a sentence.
 const MAX_TITLE_CHARS: usize = 150;
 /// A title taken from the first sentence is cut to about this many characters.
 const DERIVED_TITLE_CHARS: usize = 90;
-
-/// The language an article is analysed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    Fr,
-    En,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
-    }
-
-    /// Reads a `lang:` value such as `fr`, `fr-FR`, `en`, `English`.
-    pub fn parse(value: &str) -> Option<Lang> {
-        let v = value.trim().to_lowercase();
-        let primary = v.split(['-', '_']).next().unwrap_or("");
-        match primary {
-            "fr" | "fra" | "fre" | "french" | "français" | "francais" => Some(Lang::Fr),
-            "en" | "eng" | "english" | "anglais" => Some(Lang::En),
-            _ => None,
-        }
-    }
-}
 
 /// One article, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,221 +33,6 @@ pub struct Article {
     pub explicit_title: bool,
     /// How the bytes were decoded, when not plain UTF-8 (for the build report).
     pub decoding: Option<&'static str>,
-}
-
-/// A file of the corpus, as listed before reading: enough to notice a change cheaply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileStamp {
-    /// Relative to the corpus directory, with `/` separators.
-    pub path: String,
-    pub size: u64,
-    pub mtime_ns: u128,
-}
-
-/// A file that was not indexed, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    pub path: String,
-    pub reason: String,
-}
-
-/// What a scan of the corpus directory found.
-#[derive(Debug, Default)]
-pub struct Listing {
-    /// Candidate articles (by extension), sorted by path.
-    pub files: Vec<FileStamp>,
-    /// Files that are not articles by their extension (path relative to the corpus).
-    pub skipped: Vec<String>,
-    /// Entries that cannot be articles (links out of the corpus, unreadable entries).
-    pub failed: Vec<(FileStamp, Failure)>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CorpusError {
-    #[error("corpus directory not found: {0}")]
-    Missing(PathBuf),
-    #[error("corpus is not a directory: {0}")]
-    NotADirectory(PathBuf),
-    #[error("cannot read corpus directory {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
-
-/// The corpus directory and what follows from it.
-#[derive(Debug, Clone)]
-pub struct Corpus {
-    root: PathBuf,
-    /// Canonical root, to tell links that leave the corpus.
-    canonical: PathBuf,
-    /// The name sources start with: the corpus directory's own name.
-    prefix: String,
-}
-
-impl Corpus {
-    pub fn open(root: &Path) -> Result<Corpus, CorpusError> {
-        let meta = fs::metadata(root).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => CorpusError::Missing(root.to_path_buf()),
-            _ => CorpusError::Io {
-                path: root.to_path_buf(),
-                source: e,
-            },
-        })?;
-        if !meta.is_dir() {
-            return Err(CorpusError::NotADirectory(root.to_path_buf()));
-        }
-        let canonical = fs::canonicalize(root).map_err(|source| CorpusError::Io {
-            path: root.to_path_buf(),
-            source,
-        })?;
-        let prefix = canonical
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "corpus".to_string());
-        Ok(Corpus {
-            root: root.to_path_buf(),
-            canonical,
-            prefix,
-        })
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    pub fn canonical(&self) -> &Path {
-        &self.canonical
-    }
-
-    /// Lists the corpus, recursively, without reading file contents.
-    pub fn list(&self) -> Result<Listing, CorpusError> {
-        let mut listing = Listing::default();
-        self.walk(&self.root.clone(), "", &mut listing, 0)?;
-        listing.files.sort_by(|a, b| a.path.cmp(&b.path));
-        listing.skipped.sort();
-        listing.failed.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-        Ok(listing)
-    }
-
-    fn walk(
-        &self,
-        dir: &Path,
-        rel: &str,
-        listing: &mut Listing,
-        depth: usize,
-    ) -> Result<(), CorpusError> {
-        let entries = fs::read_dir(dir).map_err(|source| CorpusError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        for entry in entries {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    tracing::warn!("cannot read an entry of {}: {e}", dir.display());
-                    continue;
-                }
-            };
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue; // hidden files: editors' swap files, .gitkeep, .DS_Store
-            }
-            let rel_path = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
-            };
-            let path = entry.path();
-            let stamp = |size: u64, mtime_ns: u128| FileStamp {
-                path: rel_path.clone(),
-                size,
-                mtime_ns,
-            };
-            let fail = |listing: &mut Listing, reason: String| {
-                listing.failed.push((
-                    stamp(0, 0),
-                    Failure {
-                        path: rel_path.clone(),
-                        reason,
-                    },
-                ))
-            };
-            // Follow links, but only to places inside the corpus.
-            let is_link = entry.file_type().map(|t| t.is_symlink()).unwrap_or(false);
-            if is_link {
-                match fs::canonicalize(&path) {
-                    Ok(target) if target.starts_with(&self.canonical) => {}
-                    Ok(_) => {
-                        fail(listing, "link leads outside the corpus".to_string());
-                        continue;
-                    }
-                    Err(_) => {
-                        fail(listing, "broken link".to_string());
-                        continue;
-                    }
-                }
-            }
-            let meta = match fs::metadata(&path) {
-                Ok(m) => m,
-                Err(e) => {
-                    fail(listing, format!("cannot read: {e}"));
-                    continue;
-                }
-            };
-            if meta.is_dir() {
-                if depth >= 16 || is_link {
-                    // a link to a directory inside the corpus would list it twice
-                    continue;
-                }
-                self.walk(&path, &rel_path, listing, depth + 1)?;
-                continue;
-            }
-            if !meta.is_file() {
-                continue;
-            }
-            let ext = Path::new(&name)
-                .extension()
-                .map(|e| e.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
-            if !EXTENSIONS.contains(&ext.as_str()) {
-                listing.skipped.push(rel_path);
-                continue;
-            }
-            let mtime_ns = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
-            listing.files.push(stamp(meta.len(), mtime_ns));
-        }
-        Ok(())
-    }
-
-    /// The absolute-or-relative path of a listed file.
-    pub fn path_of(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
-    }
-
-    /// Reads one listed file: its bytes (for the content hash) and the parsed article.
-    pub fn read(&self, stamp: &FileStamp) -> Result<(Vec<u8>, Article), Failure> {
-        let fail = |reason: String| Failure {
-            path: stamp.path.clone(),
-            reason,
-        };
-        let path = self.path_of(&stamp.path);
-        let meta = fs::metadata(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(fail(format!(
-                "file too large ({} bytes, the limit is {MAX_FILE_BYTES})",
-                meta.len()
-            )));
-        }
-        let bytes = fs::read(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        let article = parse_file(&stamp.path, &bytes, &self.prefix).map_err(fail)?;
-        Ok((bytes, article))
-    }
 }
 
 /// Turns a file's bytes into text: UTF-8 (with or without BOM), else Windows-1252. Binary
@@ -389,7 +136,7 @@ pub fn parse_file(rel: &str, bytes: &[u8], prefix: &str) -> Result<Article, Stri
             tracing::warn!("{rel}: unknown lang {v:?}, read as French");
             Lang::Fr
         }),
-        None => guess_lang(&body),
+        None => lang::article_lang(&body),
     };
     let url = meta.get("url").cloned().filter(|u| !u.is_empty());
     let source = url.clone().unwrap_or_else(|| format!("{prefix}/{rel}"));
@@ -560,35 +307,6 @@ fn strip_inline_markdown(line: &str) -> String {
     out
 }
 
-/// French unless the text reads clearly as English (more English function words than French).
-pub fn guess_lang(body: &str) -> Lang {
-    const EN: &[&str] = &[
-        "the", "and", "of", "to", "is", "in", "that", "with", "for", "was", "were", "which",
-        "this", "from", "an", "at", "by", "it", "are", "be", "had", "has", "have", "been", "their",
-        "they", "after", "because", "during", "would", "will", "not", "but",
-    ];
-    const FR: &[&str] = &[
-        "le", "la", "les", "des", "et", "est", "une", "du", "dans", "que", "pour", "sur", "qui",
-        "au", "aux", "un", "en", "pas", "ont", "été", "par", "avec", "il", "elle", "nous", "ces",
-        "cette", "sont", "mais",
-    ];
-    let (mut en, mut fr) = (0usize, 0usize);
-    for word in body
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
-        .take(2000)
-    {
-        let w = word.to_lowercase();
-        en += EN.contains(&w.as_str()) as usize;
-        fr += FR.contains(&w.as_str()) as usize;
-    }
-    if en > fr * 2 && en >= 3 {
-        Lang::En
-    } else {
-        Lang::Fr
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -673,17 +391,5 @@ mod tests {
         let bom = parse_file("b.txt", "\u{feff}Titre\nTexte.".as_bytes(), "c").unwrap();
         assert_eq!(bom.title, "Titre");
         assert_eq!(bom.decoding, Some("UTF-8 with BOM"));
-    }
-
-    #[test]
-    fn english_is_guessed() {
-        assert_eq!(
-            guess_lang("The minister said that the border was closed and the army of the north was sent to the region."),
-            Lang::En
-        );
-        assert_eq!(
-            guess_lang("Le ministre a dit que la frontière est fermée."),
-            Lang::Fr
-        );
     }
 }

@@ -1,0 +1,147 @@
+//! Stage 5: the hits. Each shown passage is loaded from the store with its article's title
+//! and source, and given its spans: the byte ranges of the matched words and of the sentence
+//! that best answers. The front ends render those spans; nothing here writes Markdown.
+
+use std::ops::Range;
+
+use tantivy::schema::Value;
+use tantivy::tokenizer::{SimpleTokenizer, TokenStream, Tokenizer};
+use tantivy::{Searcher, TantivyDocument};
+
+use super::rerank::Candidate;
+use super::terms::Terms;
+use super::Hit;
+use crate::articles::text;
+use crate::engine::snapshot::Snapshot;
+use crate::lang::cues::{self, Asks};
+
+fn field_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Loads a hit's stored fields and marks its words and best sentence.
+pub(crate) fn hit(
+    snapshot: &Snapshot,
+    searcher: &Searcher,
+    terms: Option<&Terms>,
+    c: &Candidate,
+    asks: Asks,
+) -> tantivy::Result<Hit> {
+    let f = &snapshot.fields;
+    let doc: TantivyDocument = searcher.doc(c.address)?;
+    let passage = field_str(&doc, f.passage);
+    let (marks, answer_span) = match terms {
+        Some(t) => mark(&passage, &c.spots, &t.weights(), asks),
+        None => (vec![], None),
+    };
+    Ok(Hit {
+        article: field_str(&doc, f.article),
+        title: field_str(&doc, f.title),
+        source: field_str(&doc, f.source),
+        paragraph: doc
+            .get_first(f.paragraph)
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0),
+        answer: answer_span.clone().map(|r| passage[r].to_string()),
+        passage,
+        score: (c.score * 1000.0).round() / 1000.0,
+        marks,
+        answer_span,
+    })
+}
+
+/// The title of a candidate's article.
+pub(crate) fn title(
+    snapshot: &Snapshot,
+    searcher: &Searcher,
+    c: &Candidate,
+) -> tantivy::Result<String> {
+    let doc: TantivyDocument = searcher.doc(c.address)?;
+    Ok(field_str(&doc, snapshot.fields.title))
+}
+
+/// The matched words of a passage and its best sentence: the one holding the most question
+/// weight, with a bonus when it holds what the question asks for. `spots` are the word
+/// positions the index gave for the question's words; the analyzers keep the tokenizer's
+/// positions, so the n-th run of letters and digits in the passage is position n, and the
+/// passage needs no second analysis.
+fn mark(
+    passage: &str,
+    spots: &[(u32, usize)],
+    weights: &[f32],
+    asks: Asks,
+) -> (Vec<Range<usize>>, Option<Range<usize>>) {
+    // each matched word: its bytes and which question word it is
+    let mut marked: Vec<(Range<usize>, usize)> = Vec::with_capacity(spots.len());
+    let mut tokenizer = SimpleTokenizer::default();
+    let mut stream = tokenizer.token_stream(passage);
+    let mut next = spots.iter().peekable();
+    while next.peek().is_some() && stream.advance() {
+        let token = stream.token();
+        let position = token.position as u32;
+        while next.next_if(|s| s.0 < position).is_some() {}
+        while let Some(&(_, word)) = next.next_if(|s| s.0 == position) {
+            marked.push((token.offset_from..token.offset_to, word));
+        }
+    }
+    let sentences = text::sentences(passage);
+    let mut best: Option<(f32, Range<usize>)> = None;
+    if sentences.len() > 1 {
+        let max_weight = weights.iter().copied().fold(0.0, f32::max);
+        for s in &sentences {
+            let mut seen = vec![false; weights.len()];
+            let mut score = 0.0;
+            for (r, i) in &marked {
+                if r.start >= s.start && r.end <= s.end && !seen[*i] {
+                    seen[*i] = true;
+                    score += weights[*i];
+                }
+            }
+            if score > 0.0 && asks != Asks::Other && cues::cues(&passage[s.clone()]).has(asks) {
+                score += 0.6 * max_weight;
+            }
+            if score > 0.0 && best.as_ref().is_none_or(|(b, _)| score > *b) {
+                best = Some((score, s.clone()));
+            }
+        }
+    }
+    let mut marks: Vec<Range<usize>> = marked.into_iter().map(|(r, _)| r).collect();
+    // a word that is two question words' relative is marked once
+    marks.dedup();
+    (marks, best.map(|(_, r)| r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::analyzer;
+
+    #[test]
+    fn index_positions_point_at_the_words() {
+        // stop words, elisions and over-long words keep the tokenizer's positions, so the
+        // positions the index stores find the words in the stored text
+        let passage = format!(
+            "L’armée {} du Mali patrouille. Puis, à la frontière, l'armée s'arrête.",
+            "x".repeat(60)
+        );
+        let mut fr = analyzer::french();
+        let words = analyzer::words(&mut fr, &passage);
+        let wanted = ["arme", "frontier"];
+        let mut spots: Vec<(u32, usize)> = words
+            .iter()
+            .filter_map(|w| {
+                let i = wanted.iter().position(|t| w.term == *t)?;
+                Some((w.position as u32, i))
+            })
+            .collect();
+        spots.sort_unstable();
+        assert_eq!(spots.len(), 3, "{words:?}");
+        let (marks, best) = mark(&passage, &spots, &[1.0, 2.0], Asks::Other);
+        let marked: Vec<&str> = marks.iter().map(|r| &passage[r.clone()]).collect();
+        assert_eq!(marked, ["armée", "frontière", "armée"]);
+        assert!(passage[best.unwrap()].starts_with("Puis"));
+    }
+}

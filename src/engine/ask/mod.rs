@@ -1,0 +1,163 @@
+//! Questions to answers, as a pipeline of stages with one type between each:
+//!
+//! 1. [`question`]: the raw text becomes a [`question::Question`] (cleaned, its language,
+//!    what it asks for, its weighted words per article language, translated when needed);
+//! 2. [`gather`]: tantivy's BM25 finds candidate passages ([`gather::Found`]);
+//! 3. [`rerank`]: a second pass over their term positions scores them
+//!    ([`rerank::Candidate`], best first);
+//! 4. [`decide`]: whether they answer, and which to show ([`decide::Decision`]);
+//! 5. [`hits`]: the shown passages with their spans ([`Hit`]), or the closest articles.
+//!
+//! The [`Answer`] is plain data: the front ends render it.
+
+pub mod decide;
+pub mod gather;
+pub mod hits;
+pub mod question;
+pub mod rerank;
+pub mod terms;
+
+use std::ops::Range;
+use std::time::Instant;
+
+use serde::Serialize;
+
+pub use question::{clean_question, QuestionError, MAX_QUESTION_CHARS};
+
+use crate::engine::snapshot::Snapshot;
+use crate::lang::cues::Asks;
+use crate::lang::{Dictionary, Lang};
+
+/// Most hits one answer may carry.
+pub const MAX_TOP: usize = 10;
+/// Most closest articles named when the articles do not answer.
+const MAX_CLOSEST: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AskError {
+    #[error(transparent)]
+    Question(#[from] QuestionError),
+    #[error("search failed: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// One passage that answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub article: String,
+    pub title: String,
+    pub source: String,
+    pub paragraph: u64,
+    pub passage: String,
+    /// The sentence that best answers, when the passage has more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    pub score: f32,
+    /// Byte ranges of the matched words in `passage`, in order.
+    #[serde(skip)]
+    pub marks: Vec<Range<usize>>,
+    /// Byte range of `answer` in `passage`.
+    #[serde(skip)]
+    pub answer_span: Option<Range<usize>>,
+}
+
+/// The answer to one question.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub question: String,
+    pub answered: bool,
+    pub hits: Vec<Hit>,
+    /// What the question asks for.
+    pub asks: Asks,
+    /// How well the best passage covers the question, 0 to 1: its share of the question's
+    /// weighted words, and how close together they stand.
+    pub confidence: f32,
+    /// When not answered: titles of the articles that came closest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub closest: Vec<String>,
+    /// The language the question is in.
+    pub lang: Lang,
+    /// The question's words searched in the other language, and what they were taken for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<Translated>,
+    pub took_ms: f64,
+}
+
+/// A question word searched in the articles' language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Translated {
+    /// As asked ("border").
+    pub word: String,
+    /// What it was searched as, the likeliest first ("frontière", "lisière").
+    pub into: Vec<String>,
+}
+
+/// Answers a question from one snapshot with at most `top` hits. `dict` translates the
+/// question for articles in the other language (none: searched as written); `lang` is the
+/// question's language when the caller knows it (none: told from the question).
+pub(crate) fn ask(
+    snapshot: &Snapshot,
+    question: &str,
+    top: usize,
+    dict: Option<&Dictionary>,
+    lang: Option<Lang>,
+) -> Result<Answer, AskError> {
+    let started = Instant::now();
+    let top = top.clamp(1, MAX_TOP);
+    let searcher = snapshot.reader.searcher();
+    let q = question::understand(snapshot, &searcher, question, lang, dict)?;
+    let mut answer = Answer {
+        question: q.text.clone(),
+        answered: false,
+        hits: vec![],
+        asks: q.asks,
+        confidence: 0.0,
+        closest: vec![],
+        lang: q.lang,
+        translations: q.translations(),
+        took_ms: 0.0,
+    };
+    if !q.terms.is_empty() {
+        let found = gather::gather(&searcher, &q)?;
+        let ranked = rerank::rerank(&searcher, &q, &found)?;
+        let decision = decide::decide(&q, &ranked);
+        answer.confidence = decision.confidence;
+        answer.answered = decision.answered;
+        for &i in &decision.shown {
+            let c = &ranked[i];
+            let h = hits::hit(snapshot, &searcher, q.terms_for(c.lang()), c, q.asks)?;
+            // the same text twice (a copied article, a repeated paragraph) is shown once
+            if answer.hits.iter().all(|k| k.passage != h.passage) {
+                answer.hits.push(h);
+            }
+            if answer.hits.len() == top {
+                break;
+            }
+        }
+        // ... and the answer must stand in the sentence that answers, not elsewhere
+        if let (Some(h), Some(best)) = (answer.hits.first(), ranked.first()) {
+            let sentence = h
+                .answer_span
+                .clone()
+                .map_or(&h.passage[..], |r| &h.passage[r]);
+            if !decide::confirmed(&q, best, sentence) {
+                answer.answered = false;
+                answer.closest = vec![h.title.clone()];
+                answer.hits.clear();
+            }
+        }
+        if !answer.answered {
+            for c in ranked.iter().filter(|c| c.coverage > 0.0) {
+                let title = hits::title(snapshot, &searcher, c)?;
+                if !answer.closest.contains(&title) {
+                    answer.closest.push(title);
+                }
+                if answer.closest.len() == MAX_CLOSEST {
+                    break;
+                }
+            }
+        }
+    }
+    answer.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(answer)
+}

@@ -1,0 +1,312 @@
+//! The engine, and the one door to it: [`Engine`]. The terminal, the benchmark and the
+//! Discord bot call only its methods — ask, summary, topic, articles, reindex — and never
+//! open the index, the catalog or the corpus themselves. Outside services (today the
+//! bilingual dictionary) are values handed to it when it is built, in [`Services`].
+//!
+//! A long-running process shares one engine between tasks: it holds the current index
+//! snapshot, swapped atomically after a reindex so questions are answered from the previous
+//! index until the new one is committed, and a guard so that one reindex runs at a time.
+//!
+//! Inside: [`schema`], [`catalog`], the change `plan`, the generation [`store`] and `build`,
+//! the question pipeline [`ask`], [`summarize`] and the corpus [`watch`].
+
+pub mod ask;
+mod build;
+pub mod catalog;
+mod plan;
+pub mod schema;
+mod snapshot;
+pub mod store;
+pub mod summarize;
+pub mod watch;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::QueryParser;
+
+pub use ask::{
+    clean_question, Answer, AskError, Hit, QuestionError, Translated, MAX_QUESTION_CHARS, MAX_TOP,
+};
+pub use build::{quiet, Progress};
+pub use catalog::{ArticleEntry, BuildReport};
+pub use store::IndexError;
+pub use summarize::{Summary, SummaryError, TopicSentence, TopicSummary};
+
+use crate::articles::{Article, Corpus};
+use crate::lang::{Dictionary, Lang};
+use snapshot::Snapshot;
+use store::{Opened, Store};
+
+/// The outside services the engine uses, handed to it when it is built.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    /// FreeDict's bilingual dictionary: questions in another language than some articles are
+    /// translated for them. None: questions are searched as written.
+    pub dictionary: Option<Arc<Dictionary>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReindexError {
+    #[error("a reindex is already running")]
+    Running,
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// One page of the article list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticlePage {
+    /// The articles of this page, in path order.
+    pub articles: Vec<ArticleEntry>,
+    /// This page, 1-based: the last one when a later one was asked.
+    pub page: usize,
+    pub pages: usize,
+    /// Articles and passages in the whole index.
+    pub total: usize,
+    pub passages: u64,
+}
+
+pub struct Engine {
+    corpus_dir: PathBuf,
+    store: Store,
+    current: RwLock<Arc<Snapshot>>,
+    reindexing: AtomicBool,
+    services: Services,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("corpus", &self.corpus_dir)
+            .field("index", &self.store.root())
+            .finish()
+    }
+}
+
+/// Clears the reindexing flag however the reindex ends.
+struct Running<'a>(&'a AtomicBool);
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Engine {
+    /// Opens the index of `corpus_dir` in `index_dir`, building it when there is none, or
+    /// refreshing it first when the corpus changed since (said in the log).
+    pub fn open(
+        corpus_dir: &Path,
+        index_dir: &Path,
+        services: Services,
+    ) -> Result<Engine, IndexError> {
+        let corpus = Corpus::open(corpus_dir)?;
+        let store = Store::new(index_dir);
+        let (snapshot, opened) = store::open_or_build(&corpus, &store, true)?;
+        if let Opened::Built(report) = &opened {
+            let first = report.added == report.articles && report.unchanged + report.changed == 0;
+            tracing::info!(
+                "{} in {:.2} s ({} articles, {} passages, {} failed)",
+                if first {
+                    "no index yet: built it"
+                } else {
+                    "the corpus changed: index refreshed"
+                },
+                report.seconds,
+                report.articles,
+                report.passages,
+                report.failed.len()
+            );
+            for f in &report.failed {
+                tracing::warn!("not indexed: {}: {}", f.path, f.reason);
+            }
+        }
+        Ok(Engine {
+            corpus_dir: corpus_dir.to_path_buf(),
+            store,
+            current: RwLock::new(Arc::new(snapshot)),
+            reindexing: AtomicBool::new(false),
+            services,
+        })
+    }
+
+    /// Opens the index of `corpus_dir` in `index_dir` for `kiosque index`: brings it up to
+    /// date (everything rebuilt with `full`), reporting progress, and says what it did.
+    pub fn build(
+        corpus_dir: &Path,
+        index_dir: &Path,
+        services: Services,
+        full: bool,
+        progress: Progress,
+    ) -> Result<(Engine, BuildReport), ReindexError> {
+        let corpus = Corpus::open(corpus_dir).map_err(IndexError::from)?;
+        let store = Store::new(index_dir);
+        // another build running is said as the index says it: which directory is busy
+        let (snapshot, report) = store::refresh(&corpus, &store, full, progress)?;
+        let engine = Engine {
+            corpus_dir: corpus_dir.to_path_buf(),
+            store,
+            current: RwLock::new(Arc::new(snapshot)),
+            reindexing: AtomicBool::new(false),
+            services,
+        };
+        Ok((engine, report))
+    }
+
+    /// The index questions are answered from now.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        // A poisoned lock only means a writer panicked between two plain assignments: the
+        // value inside is still a whole snapshot.
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Answers a question with at most `top` passages (1 to [`MAX_TOP`]).
+    pub fn ask(&self, question: &str, top: usize) -> Result<Answer, AskError> {
+        ask::ask(
+            &self.snapshot(),
+            question,
+            top,
+            self.services.dictionary.as_deref(),
+            None,
+        )
+    }
+
+    /// [`Engine::ask`] for a question the caller knows to be in `lang`.
+    pub fn ask_in(&self, question: &str, top: usize, lang: Lang) -> Result<Answer, AskError> {
+        ask::ask(
+            &self.snapshot(),
+            question,
+            top,
+            self.services.dictionary.as_deref(),
+            Some(lang),
+        )
+    }
+
+    /// The summary of an article named by its id, its title, or an unambiguous prefix of
+    /// either (case and accents ignored), in `n` sentences.
+    pub fn summary(&self, name: &str, n: usize) -> Result<Summary, SummaryError> {
+        let snapshot = self.snapshot();
+        let entry = summarize::find(&snapshot.catalog.articles, name)?;
+        let corpus = Corpus::open(&self.corpus_dir)
+            .map_err(|e| SummaryError::Unreadable(entry.id.clone(), e.to_string()))?;
+        summarize::summary(&corpus, entry, n)
+    }
+
+    /// The `n` best sentences about a topic across the articles, each with its article.
+    pub fn topic(&self, question: &str, n: usize) -> Result<TopicSummary, AskError> {
+        let snapshot = self.snapshot();
+        let answer = ask::ask(
+            &snapshot,
+            question,
+            MAX_TOP,
+            self.services.dictionary.as_deref(),
+            None,
+        )?;
+        let sentences = match Corpus::open(&self.corpus_dir) {
+            Ok(corpus) => summarize::topic(&answer, &snapshot.catalog.articles, &corpus, n),
+            Err(e) => {
+                tracing::warn!("topic summary: {e}");
+                TopicSummary {
+                    topic: answer.question.clone(),
+                    sentences: vec![],
+                }
+            }
+        };
+        Ok(sentences)
+    }
+
+    /// Page `page` (1-based; past the end, the last) of the indexed articles, `per_page` a
+    /// page. Only that page's entries are copied.
+    pub fn articles(&self, page: usize, per_page: usize) -> ArticlePage {
+        let snapshot = self.snapshot();
+        let all = &snapshot.catalog.articles;
+        let per_page = per_page.max(1);
+        let pages = all.len().div_ceil(per_page).max(1);
+        let page = page.clamp(1, pages);
+        ArticlePage {
+            articles: all
+                .iter()
+                .skip((page - 1).saturating_mul(per_page))
+                .take(per_page)
+                .cloned()
+                .collect(),
+            page,
+            pages,
+            total: all.len(),
+            passages: snapshot.catalog.passages,
+        }
+    }
+
+    /// Articles whose title or id contains `partial` (case and accents ignored), at most
+    /// `max`, as (title, id).
+    pub fn complete_article(&self, partial: &str, max: usize) -> Vec<(String, String)> {
+        self.snapshot().complete(partial, max)
+    }
+
+    /// An indexed article read back from the corpus, by its exact id.
+    pub fn article(&self, id: &str) -> Result<Article, SummaryError> {
+        let snapshot = self.snapshot();
+        let entry = snapshot
+            .catalog
+            .articles
+            .iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| SummaryError::NotFound {
+                name: id.to_string(),
+                closest: vec![],
+            })?;
+        let corpus = Corpus::open(&self.corpus_dir)
+            .map_err(|e| SummaryError::Unreadable(id.to_string(), e.to_string()))?;
+        summarize::read(&corpus, entry)
+    }
+
+    /// The floor a question cannot beat, for the benchmark: the question through tantivy's
+    /// own lenient query parser, a BM25 top 10 over the French passage text, no second pass
+    /// and no highlights. Returns how many passages it found.
+    pub fn baseline(&self, question: &str) -> Result<usize, AskError> {
+        let snapshot = self.snapshot();
+        let parser = QueryParser::for_index(&snapshot.index, vec![snapshot.fields.text_fr]);
+        let (query, _) = parser.parse_query_lenient(question);
+        let found = snapshot
+            .reader
+            .searcher()
+            .search(&query, &TopDocs::with_limit(10).order_by_score())?;
+        Ok(found.len())
+    }
+
+    pub fn corpus_dir(&self) -> &Path {
+        &self.corpus_dir
+    }
+
+    pub fn is_reindexing(&self) -> bool {
+        self.reindexing.load(Ordering::Acquire)
+    }
+
+    /// Rebuilds the index when the corpus changed (or always, with `full`) and switches
+    /// questions to it. Blocking: run it off the async threads.
+    pub fn reindex(&self, full: bool, progress: Progress) -> Result<BuildReport, ReindexError> {
+        if self
+            .reindexing
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(ReindexError::Running);
+        }
+        let _running = Running(&self.reindexing);
+        let corpus = Corpus::open(&self.corpus_dir).map_err(IndexError::from)?;
+        let (snapshot, report) = match store::refresh(&corpus, &self.store, full, progress) {
+            Err(IndexError::Busy(_)) => return Err(ReindexError::Running),
+            other => other?,
+        };
+        *self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(snapshot);
+        Ok(report)
+    }
+}

@@ -1,0 +1,73 @@
+//! The index's schema, built once: one tantivy document per passage, with its article, place,
+//! title, source and stored text, the text and title analysed in French and in English, and
+//! a fast field of flags (the cues the passage holds, and whether it is English). Field
+//! handles are kept typed in [`Fields`].
+
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED,
+    STRING,
+};
+
+use crate::lang::{analyzer, Lang};
+
+/// Bumped whenever the schema, the analyzers or the passage rules change: an index of another
+/// version is rebuilt.
+pub const FORMAT_VERSION: u32 = 4;
+/// The flags fast field holds the cue bits and, at this bit, whether the passage is English.
+pub const ENGLISH_FLAG: u64 = 1 << 8;
+
+/// The schema's fields, kept typed.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub article: Field,
+    pub paragraph: Field,
+    pub title: Field,
+    pub source: Field,
+    pub passage: Field,
+    pub text_fr: Field,
+    pub text_en: Field,
+    pub title_fr: Field,
+    pub title_en: Field,
+    pub flags: Field,
+}
+
+impl Fields {
+    pub fn text(&self, lang: Lang) -> Field {
+        match lang {
+            Lang::Fr => self.text_fr,
+            Lang::En => self.text_en,
+        }
+    }
+
+    pub fn title_terms(&self, lang: Lang) -> Field {
+        match lang {
+            Lang::Fr => self.title_fr,
+            Lang::En => self.title_en,
+        }
+    }
+}
+
+/// Builds the schema: one document per passage.
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let analysed = |name: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(name)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let fields = Fields {
+        article: b.add_text_field("article", STRING | STORED),
+        paragraph: b.add_u64_field("paragraph", NumericOptions::default().set_stored()),
+        title: b.add_text_field("title", STORED),
+        source: b.add_text_field("source", STORED),
+        passage: b.add_text_field("passage", STORED),
+        text_fr: b.add_text_field("text_fr", analysed(analyzer::FRENCH)),
+        text_en: b.add_text_field("text_en", analysed(analyzer::ENGLISH)),
+        title_fr: b.add_text_field("title_fr", analysed(analyzer::FRENCH)),
+        title_en: b.add_text_field("title_en", analysed(analyzer::ENGLISH)),
+        flags: b.add_u64_field("flags", NumericOptions::default().set_fast()),
+    };
+    (b.build(), fields)
+}

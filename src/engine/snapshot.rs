@@ -1,0 +1,126 @@
+//! An open generation of the index: tantivy's index and its one reader, the typed fields, and
+//! the catalog its commit names. Opening checks everything a question will need, so a broken
+//! generation fails here and not in the middle of an answer.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+use super::catalog::Catalog;
+use super::schema::{schema, Fields, FORMAT_VERSION};
+use super::store::IndexError;
+use crate::lang::analyzer;
+
+/// An open generation of the index: searchable and immutable.
+pub struct Snapshot {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub catalog: Arc<Catalog>,
+    pub dir: PathBuf,
+    /// Whether any article is English: questions are then analysed in English too.
+    pub has_english: bool,
+    /// Each article's title and id folded (case and accents), for autocompletion: computed
+    /// at the first keystroke, once per snapshot.
+    folded: OnceLock<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("dir", &self.dir)
+            .field("articles", &self.catalog.articles.len())
+            .field("passages", &self.catalog.passages)
+            .finish()
+    }
+}
+
+impl Snapshot {
+    /// Opens one generation directory.
+    pub fn open(dir: &Path) -> Result<Snapshot, IndexError> {
+        let unusable = |why: String| IndexError::Unusable(dir.to_path_buf(), why);
+        let index = Index::open_in_dir(dir).map_err(|e| unusable(e.to_string()))?;
+        // the catalog of this commit, named in its payload
+        let name = index
+            .load_metas()
+            .map_err(|e| unusable(e.to_string()))?
+            .payload
+            .filter(|n| {
+                n.starts_with("catalog-") && n.ends_with(".json") && !n.contains(['/', '\\'])
+            })
+            .ok_or_else(|| unusable("no catalog".to_string()))?;
+        let bytes = fs::read(dir.join(&name)).map_err(|e| unusable(format!("catalog: {e}")))?;
+        let catalog: Catalog =
+            serde_json::from_slice(&bytes).map_err(|e| unusable(format!("catalog: {e}")))?;
+        if catalog.version != FORMAT_VERSION {
+            return Err(IndexError::Outdated(dir.to_path_buf()));
+        }
+        analyzer::register(&index);
+        let (expected, fields) = schema();
+        if index.schema() != expected {
+            return Err(unusable("schema differs".to_string()));
+        }
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e: tantivy::TantivyError| unusable(e.to_string()))?;
+        let searcher = reader.searcher();
+        if searcher.num_docs() != catalog.passages {
+            return Err(unusable(format!(
+                "{} passages in the index, {} in the catalog",
+                searcher.num_docs(),
+                catalog.passages
+            )));
+        }
+        // Read every segment's stored data once: a truncated file fails here, not mid-answer.
+        for segment in searcher.segment_readers() {
+            segment
+                .get_store_reader(1)
+                .map_err(|e| unusable(e.to_string()))?;
+            segment
+                .fast_fields()
+                .u64("flags")
+                .map_err(|e| unusable(e.to_string()))?;
+        }
+        Ok(Snapshot {
+            index,
+            reader,
+            fields,
+            has_english: catalog.has_english(),
+            catalog: Arc::new(catalog),
+            dir: dir.to_path_buf(),
+            folded: OnceLock::new(),
+        })
+    }
+
+    /// The articles (title and id, at most `max`) whose folded title or id contains the
+    /// folded `partial`; the first ones when `partial` is empty.
+    pub fn complete(&self, partial: &str, max: usize) -> Vec<(String, String)> {
+        let wanted = crate::lang::cues::fold(partial.trim());
+        let folded = self.folded.get_or_init(|| {
+            self.catalog
+                .articles
+                .iter()
+                .map(|a| {
+                    (
+                        crate::lang::cues::fold(&a.title),
+                        crate::lang::cues::fold(&a.id),
+                    )
+                })
+                .collect()
+        });
+        self.catalog
+            .articles
+            .iter()
+            .zip(folded)
+            .filter(|(_, (title, id))| {
+                wanted.is_empty() || title.contains(&wanted) || id.contains(&wanted)
+            })
+            .take(max)
+            .map(|(a, _)| (a.title.clone(), a.id.clone()))
+            .collect()
+    }
+}
