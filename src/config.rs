@@ -37,6 +37,15 @@ pub struct Config {
         default_value = "/usr/share/dictd"
     )]
     pub dictionary: String,
+    /// The French thesaurus (a MyThes .dat file, Debian's mythes-fr), for questions asked
+    /// in other words than the articles'; `off` turns synonyms off
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_THESAURUS",
+        default_value = "/usr/share/mythes/thes_fr.dat"
+    )]
+    pub thesaurus: String,
     /// Any value but empty turns colours and emphasis off on a terminal
     #[arg(long, global = true, env = "NO_COLOR", hide = true)]
     pub no_color: Option<String>,
@@ -49,6 +58,12 @@ impl Config {
     pub fn dictionary_off(&self) -> bool {
         let d = self.dictionary.trim();
         d.is_empty() || d.eq_ignore_ascii_case("off")
+    }
+
+    /// Whether the thesaurus is turned off.
+    pub fn thesaurus_off(&self) -> bool {
+        let t = self.thesaurus.trim();
+        t.is_empty() || t.eq_ignore_ascii_case("off")
     }
 
     /// Whether terminal emphasis is allowed (NO_COLOR is unset or empty).
@@ -82,6 +97,10 @@ pub enum Command {
         /// Print one JSON line
         #[arg(long)]
         json: bool,
+        /// With --json: add the best candidates and their signals whatever was decided (for
+        /// scripts/dev-eval.py)
+        #[arg(long, hide = true)]
+        explain: bool,
         /// The question; `-` reads one question per line from standard input and prints one
         /// JSON line for each
         #[arg(required = true, num_args = 1..)]

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kiosque::config::{Command, Config};
-use kiosque::engine::Services;
+use kiosque::engine::{Explain, Services};
 use kiosque::front::terminal::render::Style;
 use kiosque::front::terminal::{self, Outcome, Setup};
-use kiosque::lang::dictionary;
+use kiosque::lang::{dictionary, thesaurus};
 
 /// Questions from a file: JSON lines with a "q" field, or plain lines.
 fn read_questions(path: &Path) -> anyhow::Result<Vec<String>> {
@@ -29,7 +29,8 @@ fn read_questions(path: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// The outside services the engine is handed: the bilingual dictionary when installed.
+/// The outside services the engine is handed: the bilingual dictionary and the thesaurus,
+/// when installed.
 fn services(config: &Config) -> Services {
     let dictionary = if config.dictionary_off() {
         tracing::info!(
@@ -40,7 +41,16 @@ fn services(config: &Config) -> Services {
     } else {
         dictionary::load_installed(Path::new(&config.dictionary))
     };
-    Services { dictionary }
+    let thesaurus = if config.thesaurus_off() {
+        tracing::info!("synonyms are off ({}=off)", thesaurus::PATH_VAR);
+        None
+    } else {
+        thesaurus::load_installed(Path::new(&config.thesaurus))
+    };
+    Services {
+        dictionary,
+        thesaurus,
+    }
 }
 
 /// `kiosque serve`: the bot, until Ctrl-C or SIGTERM. A missing or rejected token exits 2.
@@ -172,11 +182,13 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Ask {
             top,
             json,
+            explain,
             question,
         } => {
+            let explain = if *explain { Explain::Yes } else { Explain::No };
             if question.len() == 1 && question[0] == "-" {
                 let stdin = std::io::stdin();
-                terminal::ask_lines(&setup, &mut stdin.lock(), *top as usize, &mut out)?
+                terminal::ask_lines(&setup, &mut stdin.lock(), *top as usize, explain, &mut out)?
             } else {
                 let style = if std::io::stdout().is_terminal() && config.color() {
                     Style::Ansi

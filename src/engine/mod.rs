@@ -28,7 +28,8 @@ use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
 
 pub use ask::{
-    clean_question, Answer, AskError, Hit, QuestionError, Translated, MAX_QUESTION_CHARS, MAX_TOP,
+    clean_question, Answer, AskError, Explain, Explained, Hit, QuestionError, Translated,
+    MAX_QUESTION_CHARS, MAX_TOP,
 };
 pub use build::{quiet, Progress};
 pub use catalog::{ArticleEntry, BuildReport};
@@ -36,7 +37,7 @@ pub use store::IndexError;
 pub use summarize::{Summary, SummaryError, TopicSentence, TopicSummary};
 
 use crate::articles::{Article, Corpus};
-use crate::lang::{Dictionary, Lang};
+use crate::lang::{Dictionary, Lang, Thesaurus};
 use snapshot::Snapshot;
 use store::{Opened, Store};
 
@@ -46,6 +47,9 @@ pub struct Services {
     /// FreeDict's bilingual dictionary: questions in another language than some articles are
     /// translated for them. None: questions are searched as written.
     pub dictionary: Option<Arc<Dictionary>>,
+    /// The French thesaurus: question words also find their synonyms. None: only the words
+    /// themselves and their derived forms.
+    pub thesaurus: Option<Arc<Thesaurus>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,10 +173,24 @@ impl Engine {
     pub fn ask(&self, question: &str, top: usize) -> Result<Answer, AskError> {
         ask::ask(
             &self.snapshot(),
+            &self.services,
             question,
             top,
-            self.services.dictionary.as_deref(),
             None,
+            Explain::No,
+        )
+    }
+
+    /// [`Engine::ask`], the answer carrying its best candidates and their signals whatever
+    /// was decided (for `scripts/dev-eval.py`, which fits the decision's thresholds).
+    pub fn ask_explained(&self, question: &str, top: usize) -> Result<Answer, AskError> {
+        ask::ask(
+            &self.snapshot(),
+            &self.services,
+            question,
+            top,
+            None,
+            Explain::Yes,
         )
     }
 
@@ -180,10 +198,11 @@ impl Engine {
     pub fn ask_in(&self, question: &str, top: usize, lang: Lang) -> Result<Answer, AskError> {
         ask::ask(
             &self.snapshot(),
+            &self.services,
             question,
             top,
-            self.services.dictionary.as_deref(),
             Some(lang),
+            Explain::No,
         )
     }
 
@@ -202,10 +221,11 @@ impl Engine {
         let snapshot = self.snapshot();
         let answer = ask::ask(
             &snapshot,
+            &self.services,
             question,
             MAX_TOP,
-            self.services.dictionary.as_deref(),
             None,
+            Explain::No,
         )?;
         let sentences = match Corpus::open(&self.corpus_dir) {
             Ok(corpus) => summarize::topic(&answer, &snapshot.catalog.articles, &corpus, n),

@@ -6,9 +6,11 @@
 pub mod analyzer;
 pub mod cues;
 pub mod dictionary;
+pub mod thesaurus;
 pub mod translate;
 
 pub use dictionary::Dictionary;
+pub use thesaurus::Thesaurus;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,32 +1,72 @@
-//! Stage 4: deciding whether the best passages answer. A passage answers when it covers
-//! enough of the question's weight, close together; a question asking for a date or a
-//! number also needs one in the passage (or a passage that covers it very well), and then in
-//! the sentence that answers. Otherwise the articles do not answer, rather than noise.
+//! Stage 4: deciding between three outcomes: the passages answer; they do not, but some are
+//! close enough to be worth reading (related passages); or nothing is. A passage answers when
+//! it covers enough of the question's weight, close together; a question asking for a date
+//! or a number also needs one in the passage (or a passage that covers it very well), and
+//! then in the sentence that answers. The thresholds are fitted on our development sets by
+//! `scripts/dev-eval.py --fit --write`, which writes `decision.json` beside this file.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
 
 use super::question::Question;
 use super::rerank::Candidate;
 use crate::lang::cues::{self, Asks};
 
-/// A passage answers when it covers at least this share of the question's weight.
-const MIN_COVERAGE: f32 = 0.5;
-/// ... and this share when the question asks for a date or a number the passage lacks.
+/// A passage without the date or number a question asks for answers only when it covers
+/// this share of the question.
 const MIN_COVERAGE_WITHOUT_CUE: f32 = 0.95;
 /// Other passages are shown with the best when they reach this share of its bar ...
 const OTHERS_BAR: f32 = 0.8;
 /// ... and this share of its score.
 const OTHERS_SCORE: f32 = 0.2;
 
+/// The thresholds of the decision, on the best candidate's confidence (0 to 1).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Thresholds {
+    /// Lexical confidence needed to answer.
+    pub answer: f32,
+    /// Lexical confidence needed to show related passages.
+    pub related: f32,
+    /// Semantic similarity needed to answer (above 1: never by meaning alone).
+    pub answer_semantic: f32,
+    /// Semantic similarity needed to show related passages.
+    pub related_semantic: f32,
+}
+
+/// The thresholds fitted on the development sets, compiled in.
+pub fn thresholds() -> Thresholds {
+    static FITTED: OnceLock<Thresholds> = OnceLock::new();
+    *FITTED.get_or_init(|| {
+        serde_json::from_str(include_str!("decision.json")).unwrap_or(Thresholds {
+            // decision.json is checked by a unit test; these are its first values
+            answer: 0.5,
+            related: 0.5,
+            answer_semantic: 2.0,
+            related_semantic: 2.0,
+        })
+    })
+}
+
 /// What was decided.
 pub(crate) struct Decision {
     pub answered: bool,
     /// How well the best passage covers the question (0 to 1), rounded.
     pub confidence: f32,
-    /// The candidates good enough to show, best first (empty when not answered).
+    /// The candidates to show, best first: passages that answer, or, when none does,
+    /// related passages (possibly none).
     pub shown: Vec<usize>,
 }
 
+/// Whether a candidate may answer at all: a question asking for a date or a number needs
+/// one in the passage, unless the passage covers the question very well.
+pub(crate) fn answerable(q: &Question, c: &Candidate) -> bool {
+    let needs_cue = matches!(q.asks, Asks::Date | Asks::Number);
+    !needs_cue || c.cues.has(q.asks) || c.confidence() >= MIN_COVERAGE_WITHOUT_CUE
+}
+
 /// Decides from the ranked candidates (best first).
-pub(crate) fn decide(q: &Question, ranked: &[Candidate]) -> Decision {
+pub(crate) fn decide(q: &Question, ranked: &[Candidate], t: &Thresholds) -> Decision {
     let Some(best) = ranked.first() else {
         return Decision {
             answered: false,
@@ -34,29 +74,28 @@ pub(crate) fn decide(q: &Question, ranked: &[Candidate]) -> Decision {
             shown: vec![],
         };
     };
-    let needs_cue = matches!(q.asks, Asks::Date | Asks::Number);
-    // A date or a number must stand in the passage, or the passage must cover the question
-    // very well.
+    // the bar a candidate must pass to answer
     let bar = |c: &Candidate| {
-        if needs_cue && !c.cues.has(q.asks) {
-            MIN_COVERAGE_WITHOUT_CUE
+        if answerable(q, c) {
+            t.answer
         } else {
-            MIN_COVERAGE
+            MIN_COVERAGE_WITHOUT_CUE.max(t.answer)
         }
     };
     let answered = best.confidence() >= bar(best);
-    let shown = if answered {
-        ranked
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                c.confidence() >= bar(c) * OTHERS_BAR && c.score >= best.score * OTHERS_SCORE
-            })
-            .map(|(i, _)| i)
-            .collect()
-    } else {
-        vec![]
-    };
+    let shown = ranked
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            let close_enough = if answered {
+                c.confidence() >= bar(c) * OTHERS_BAR
+            } else {
+                c.confidence() >= t.related
+            };
+            close_enough && c.coverage > 0.0 && c.score >= best.score * OTHERS_SCORE
+        })
+        .map(|(i, _)| i)
+        .collect();
     Decision {
         answered,
         confidence: (best.confidence() * 1000.0).round() / 1000.0,
@@ -70,4 +109,17 @@ pub(crate) fn decide(q: &Question, ranked: &[Candidate]) -> Decision {
 pub(crate) fn confirmed(q: &Question, best: &Candidate, sentence: &str) -> bool {
     let needs_cue = matches!(q.asks, Asks::Date | Asks::Number);
     !needs_cue || cues::cues(sentence).has(q.asks) || best.confidence() >= MIN_COVERAGE_WITHOUT_CUE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fitted_thresholds_are_read() {
+        let parsed: Thresholds = serde_json::from_str(include_str!("decision.json")).unwrap();
+        assert_eq!(parsed, thresholds());
+        assert!(parsed.related <= parsed.answer, "{parsed:?}");
+        assert!((0.0..=1.0).contains(&parsed.answer));
+    }
 }

@@ -25,8 +25,9 @@ use serde::Serialize;
 pub use question::{clean_question, QuestionError, MAX_QUESTION_CHARS};
 
 use crate::engine::snapshot::Snapshot;
+use crate::engine::Services;
 use crate::lang::cues::Asks;
-use crate::lang::{Dictionary, Lang};
+use crate::lang::Lang;
 
 /// Most hits one answer may carry.
 pub const MAX_TOP: usize = 10;
@@ -72,6 +73,9 @@ pub struct Answer {
     /// How well the best passage covers the question, 0 to 1: its share of the question's
     /// weighted words, and how close together they stand.
     pub confidence: f32,
+    /// When not answered: the passages close enough to be worth reading (never answers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Hit>,
     /// When not answered: titles of the articles that came closest.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub closest: Vec<String>,
@@ -81,7 +85,33 @@ pub struct Answer {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub translations: Vec<Translated>,
     pub took_ms: f64,
+    /// With [`Explain::Yes`]: the best candidates whatever was decided, with their signals,
+    /// for the script that fits the decision's thresholds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Explained>,
 }
+
+/// Whether an answer carries its candidates and their signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explain {
+    No,
+    Yes,
+}
+
+/// A candidate passage and the signals the decision reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explained {
+    pub article: String,
+    pub passage: String,
+    /// Lexical confidence, 0 to 1.
+    pub confidence: f32,
+    pub score: f32,
+    /// Whether it may answer at all (a date or a number asked for is there).
+    pub answerable: bool,
+}
+
+/// Candidates an explained answer carries.
+const EXPLAINED: usize = 5;
 
 /// A question word searched in the articles' language.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -92,50 +122,55 @@ pub struct Translated {
     pub into: Vec<String>,
 }
 
-/// Answers a question from one snapshot with at most `top` hits. `dict` translates the
-/// question for articles in the other language (none: searched as written); `lang` is the
-/// question's language when the caller knows it (none: told from the question).
+/// Answers a question from one snapshot with at most `top` hits, with the engine's
+/// services (the dictionary translates the question for articles in the other language,
+/// the thesaurus adds synonyms); `lang` is the question's language when the caller knows it
+/// (none: told from the question).
 pub(crate) fn ask(
     snapshot: &Snapshot,
+    services: &Services,
     question: &str,
     top: usize,
-    dict: Option<&Dictionary>,
     lang: Option<Lang>,
+    explain: Explain,
 ) -> Result<Answer, AskError> {
     let started = Instant::now();
     let top = top.clamp(1, MAX_TOP);
     let searcher = snapshot.reader.searcher();
-    let q = question::understand(snapshot, &searcher, question, lang, dict)?;
+    let q = question::understand(snapshot, &searcher, question, lang, services)?;
     let mut answer = Answer {
         question: q.text.clone(),
         answered: false,
         hits: vec![],
         asks: q.asks,
         confidence: 0.0,
+        related: vec![],
         closest: vec![],
         lang: q.lang,
         translations: q.translations(),
         took_ms: 0.0,
+        candidates: vec![],
     };
     if !q.terms.is_empty() {
         let found = gather::gather(&searcher, &q)?;
         let ranked = rerank::rerank(&searcher, &q, &found)?;
-        let decision = decide::decide(&q, &ranked);
+        let decision = decide::decide(&q, &ranked, &decide::thresholds());
         answer.confidence = decision.confidence;
         answer.answered = decision.answered;
+        let mut shown: Vec<Hit> = Vec::with_capacity(top);
         for &i in &decision.shown {
             let c = &ranked[i];
             let h = hits::hit(snapshot, &searcher, q.terms_for(c.lang()), c, q.asks)?;
             // the same text twice (a copied article, a repeated paragraph) is shown once
-            if answer.hits.iter().all(|k| k.passage != h.passage) {
-                answer.hits.push(h);
+            if shown.iter().all(|k| k.passage != h.passage) {
+                shown.push(h);
             }
-            if answer.hits.len() == top {
+            if shown.len() == top {
                 break;
             }
         }
         // ... and the answer must stand in the sentence that answers, not elsewhere
-        if let (Some(h), Some(best)) = (answer.hits.first(), ranked.first()) {
+        if let (true, Some(h), Some(best)) = (answer.answered, shown.first(), ranked.first()) {
             let sentence = h
                 .answer_span
                 .clone()
@@ -143,7 +178,23 @@ pub(crate) fn ask(
             if !decide::confirmed(&q, best, sentence) {
                 answer.answered = false;
                 answer.closest = vec![h.title.clone()];
-                answer.hits.clear();
+            }
+        }
+        if answer.answered {
+            answer.hits = shown;
+        } else {
+            answer.related = shown;
+        }
+        if explain == Explain::Yes {
+            for c in ranked.iter().take(EXPLAINED) {
+                let h = hits::hit(snapshot, &searcher, q.terms_for(c.lang()), c, q.asks)?;
+                answer.candidates.push(Explained {
+                    article: h.article,
+                    passage: h.passage,
+                    confidence: (c.confidence() * 1000.0).round() / 1000.0,
+                    score: h.score,
+                    answerable: decide::answerable(&q, c),
+                });
             }
         }
         if !answer.answered {

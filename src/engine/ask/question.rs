@@ -8,8 +8,8 @@ use tantivy::Searcher;
 use super::terms::{question_terms, translated_terms, Terms};
 use super::Translated;
 use crate::engine::snapshot::Snapshot;
+use crate::engine::Services;
 use crate::lang::cues::{self, Asks};
-use crate::lang::dictionary::Dictionary;
 use crate::lang::{self, Lang};
 
 /// Longest question accepted, in characters.
@@ -84,14 +84,15 @@ impl Question {
 }
 
 /// Understands a question: cleans it, tells its language (unless the caller knows it) and
-/// what it asks for, and weighs its words against the index, translating them with `dict`
-/// for articles in the other language.
+/// what it asks for, and weighs its words against the index, with the thesaurus' synonyms
+/// when there is one, translating them with the dictionary for articles in the other
+/// language.
 pub(crate) fn understand(
     snapshot: &Snapshot,
     searcher: &Searcher,
     raw: &str,
     lang: Option<Lang>,
-    dict: Option<&Dictionary>,
+    services: &Services,
 ) -> Result<Question, super::AskError> {
     let text = clean_question(raw)?;
     let asks = cues::asks(&text);
@@ -102,11 +103,17 @@ pub(crate) fn understand(
     }
     let mut terms = Vec::with_capacity(article_langs.len());
     for article_lang in article_langs {
-        terms.push(match dict {
+        terms.push(match services.dictionary.as_deref() {
             Some(d) if article_lang != question_lang => {
                 translated_terms(snapshot, searcher, &text, question_lang, article_lang, d)?
             }
-            _ => question_terms(snapshot, searcher, &text, article_lang)?,
+            _ => question_terms(
+                snapshot,
+                searcher,
+                &text,
+                article_lang,
+                services.thesaurus.as_deref(),
+            )?,
         });
     }
     terms.retain(|t| !t.words.is_empty());

@@ -18,6 +18,9 @@ use crate::lang::Lang;
 
 /// Words of the title count this much towards coverage: the title is every passage's context.
 const TITLE_SHARE: f32 = 0.8;
+/// A synonym counts when the passage holds at least this share of the question's other
+/// words (by weight) as they are asked.
+const SYNONYM_CONTEXT: f32 = 0.5;
 /// Matched words closer than this (in word positions) count as one stretch of text.
 const WINDOW: u32 = 12;
 
@@ -66,8 +69,8 @@ pub(crate) fn rerank(
 /// The postings of one question word in one segment.
 struct WordPostings {
     text: Option<SegmentPostings>,
-    /// The word's other forms, with their shares.
-    others: Vec<(SegmentPostings, f32)>,
+    /// The word's other forms, with their shares and whether each is a synonym.
+    others: Vec<(SegmentPostings, f32, bool)>,
     title: Option<SegmentPostings>,
 }
 
@@ -105,7 +108,7 @@ fn score(
                 let mut others = Vec::new();
                 for o in &w.others {
                     if let Some(p) = text_index.read_postings(&o.term, with_positions)? {
-                        others.push((p, o.share));
+                        others.push((p, o.share, o.synonym));
                     }
                 }
                 per_word.push(WordPostings {
@@ -131,6 +134,10 @@ fn score(
             let weights = &weights[li];
             let mut matched = 0.0;
             let mut spots: Vec<(u32, usize)> = Vec::new();
+            // words found only through a synonym: (word, share, positions), counted once
+            // another word of the question is found as itself
+            let mut by_synonym: Vec<(usize, f32, Vec<u32>)> = Vec::new();
+            let mut direct = false;
             for (i, p) in postings[li].iter_mut().enumerate() {
                 let mut share = 0.0f32;
                 if let Some(text) = p.text.as_mut() {
@@ -141,7 +148,7 @@ fn score(
                     }
                 }
                 if share == 0.0 {
-                    for (o, o_share) in p.others.iter_mut() {
+                    for (o, o_share, _) in p.others.iter_mut().filter(|o| !o.2) {
                         if seek_to(o, doc) {
                             o.positions(&mut positions);
                             spots.extend(positions.iter().map(|&pos| (pos, i)));
@@ -152,7 +159,32 @@ fn score(
                 if share == 0.0 && p.title.as_mut().is_some_and(|p| seek_to(p, doc)) {
                     share = TITLE_SHARE;
                 }
-                matched += weights[i] * share;
+                if share > 0.0 {
+                    direct = true;
+                    matched += weights[i] * share;
+                    continue;
+                }
+                let mut found = (0.0f32, Vec::new());
+                for (o, o_share, _) in p.others.iter_mut().filter(|o| o.2) {
+                    if seek_to(o, doc) {
+                        o.positions(&mut positions);
+                        found.1.extend_from_slice(&positions);
+                        found.0 = found.0.max(*o_share);
+                    }
+                }
+                if found.0 > 0.0 {
+                    by_synonym.push((i, found.0, found.1));
+                }
+            }
+            // A synonym stands for its word only in a passage that holds most of the rest of
+            // the question as it is asked: the other words tell which sense is meant.
+            let direct_share = matched;
+            for (i, share, at) in by_synonym {
+                let rest = t.total - weights[i];
+                if direct && rest > 0.0 && direct_share >= SYNONYM_CONTEXT * rest {
+                    spots.extend(at.into_iter().map(|pos| (pos, i)));
+                    matched += weights[i] * share;
+                }
             }
             let coverage = (matched / t.total).min(1.0);
             spots.sort_unstable();

@@ -8,7 +8,7 @@ use tantivy::{Searcher, Term};
 
 use super::Translated;
 use crate::engine::snapshot::Snapshot;
-use crate::lang::{analyzer, cues, translate, Dictionary, Lang};
+use crate::lang::{analyzer, cues, translate, Dictionary, Lang, Thesaurus};
 
 /// Words that only name the kind of answer ("date", "longueur") weigh this much.
 pub(super) const FOCUS_WEIGHT: f32 = 0.3;
@@ -19,6 +19,9 @@ pub(crate) struct Other {
     pub share: f32,
     /// Whether it gathers candidates too, or only counts in the second pass.
     pub gather: bool,
+    /// A synonym from the thesaurus: it counts only in a passage that also holds another
+    /// of the question's words (the rest of the question tells which sense is meant).
+    pub synonym: bool,
 }
 
 /// One question word in one language.
@@ -115,6 +118,10 @@ const RELATIVE_MIN: usize = 5;
 /// Relatives kept per word (the most frequent), and how much a relative counts.
 const MAX_RELATIVES: usize = 3;
 const RELATIVE_SHARE: f32 = 0.6;
+/// Synonyms kept per question word (the weightiest the index holds), and how much the
+/// likeliest counts against the word itself.
+const MAX_SYNONYMS: usize = 6;
+const SYNONYM_SHARE: f32 = 0.5;
 
 /// Index words of `field` that start like `word`, with their document frequencies.
 fn relatives(
@@ -195,11 +202,46 @@ fn starting_like(
     Ok(found)
 }
 
+/// The thesaurus' words for `term` that the index holds, the weightiest first, as other
+/// forms of a question word.
+fn synonyms(
+    searcher: &Searcher,
+    field: tantivy::schema::Field,
+    thesaurus: &Thesaurus,
+    term: &str,
+    taken: &[(String, u64)],
+) -> tantivy::Result<Vec<(Other, u64)>> {
+    let mut out: Vec<(Other, u64)> = Vec::new();
+    for r in thesaurus.related(term) {
+        if r.term == term || taken.iter().any(|(k, _)| k == r.term) {
+            continue;
+        }
+        let t = Term::from_field_text(field, r.term);
+        let df = searcher.doc_freq(&t)?;
+        if df > 0 {
+            out.push((
+                Other {
+                    term: t,
+                    share: SYNONYM_SHARE * r.weight,
+                    gather: true,
+                    synonym: true,
+                },
+                df,
+            ));
+            if out.len() == MAX_SYNONYMS {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub(super) fn question_terms(
     snapshot: &Snapshot,
     searcher: &Searcher,
     question: &str,
     lang: Lang,
+    thesaurus: Option<&Thesaurus>,
 ) -> tantivy::Result<Terms> {
     let mut analyzer = analyzer::for_lang(lang);
     let fields = &snapshot.fields;
@@ -213,10 +255,20 @@ pub(super) fn question_terms(
         let focus = cues::is_focus_word(&cues::fold(&question[w.start..w.end]));
         let df = searcher.doc_freq(&text_term)?;
         let rel = relatives(searcher, fields.text(lang), &w.term)?;
-        // a word only its relatives have weighs as they do
+        let syn = match thesaurus {
+            Some(th) if lang == Lang::Fr && !focus => {
+                synonyms(searcher, fields.text(lang), th, &w.term, &rel)?
+            }
+            _ => vec![],
+        };
+        // a word only its relatives (or, failing them, its synonyms) have weighs as they do
         let absent = df == 0;
         let df = if absent {
-            rel.iter().map(|r| r.1).max().unwrap_or(0)
+            rel.iter()
+                .map(|r| r.1)
+                .max()
+                .or_else(|| syn.iter().map(|s| s.1).max())
+                .unwrap_or(0)
         } else {
             df
         };
@@ -238,7 +290,9 @@ pub(super) fn question_terms(
                 term: Term::from_field_text(fields.text(lang), k),
                 share: RELATIVE_SHARE,
                 gather: absent,
+                synonym: false,
             })
+            .chain(syn.into_iter().map(|(o, _)| o))
             .collect();
         t.push(fields, &w.term, others, w.position, weight, focus);
     }
@@ -331,6 +385,7 @@ pub(super) fn translated_terms(
                 term: Term::from_field_text(fields.text(lang), &c.term),
                 share: (c.weight / primary.weight).clamp(0.3, 1.0),
                 gather: true,
+                synonym: false,
             })
             .collect();
         tracing::debug!(word = surface, ?found, weight, "translated question word");

@@ -90,6 +90,7 @@ fn window(passage: &str, answer: Option<std::ops::Range<usize>>, budget: usize) 
 
 struct Words {
     no_answer: &'static str,
+    related: &'static str,
     closest: &'static str,
     paragraph: &'static str,
     articles_title: &'static str,
@@ -104,6 +105,7 @@ fn words(lang: Lang) -> Words {
     match lang {
         Lang::Fr => Words {
             no_answer: "Les articles ne répondent pas à cette question.",
+            related: "Pas de réponse directe dans les articles ; passages proches :",
             closest: "Articles les plus proches",
             paragraph: "paragraphe",
             articles_title: "Articles indexés",
@@ -115,6 +117,7 @@ fn words(lang: Lang) -> Words {
         },
         Lang::En => Words {
             no_answer: "The articles do not answer this question.",
+            related: "No direct answer in the articles; related passages:",
             closest: "Closest articles",
             paragraph: "paragraph",
             articles_title: "Indexed articles",
@@ -129,7 +132,8 @@ fn words(lang: Lang) -> Words {
 
 /// The answer to /ask or a mention: one embed per passage (title linked to the article's
 /// url when it has one, source and paragraph in the footer, search time in the last
-/// footer), or a sentence saying the articles do not answer.
+/// footer); related passages the same way under a heading saying they do not answer
+/// directly; or a sentence saying the articles do not answer.
 pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
     let w = words(lang);
     // which of the question's words were searched as what, so the asker sees why it matched
@@ -144,7 +148,12 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
             limits::CONTENT / 2,
         )
     });
-    if !answer.answered || answer.hits.is_empty() {
+    let (hits, heading) = if answer.answered && !answer.hits.is_empty() {
+        (&answer.hits, None)
+    } else {
+        (&answer.related, Some(w.related))
+    };
+    if hits.is_empty() {
         let mut content = w.no_answer.to_string();
         if let Some(t) = &translated {
             content = format!("{content}\n{t}");
@@ -166,9 +175,8 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
         fit(&mut reply);
         return reply;
     }
-    let n = answer.hits.len().min(limits::EMBEDS);
-    let mut embeds: Vec<Embed> = answer
-        .hits
+    let n = hits.len().min(limits::EMBEDS);
+    let mut embeds: Vec<Embed> = hits
         .iter()
         .take(n)
         .enumerate()
@@ -191,11 +199,17 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
     let overhead: usize = embeds.iter().map(Embed::len).sum();
     let per_hit =
         (limits::EMBEDS_TOTAL.saturating_sub(overhead) / n.max(1)).min(limits::DESCRIPTION);
-    for (e, hit) in embeds.iter_mut().zip(&answer.hits) {
+    for (e, hit) in embeds.iter_mut().zip(hits) {
         e.description = Some(highlight(hit, per_hit));
     }
+    // related passages come under their heading, never as answers
+    let content = match (heading, translated) {
+        (Some(h), Some(t)) => Some(format!("{h}\n{t}")),
+        (Some(h), None) => Some(h.to_string()),
+        (None, t) => t,
+    };
     let mut reply = Reply {
-        content: translated,
+        content,
         embeds,
         ephemeral,
     };
@@ -445,6 +459,7 @@ mod tests {
             hits: (0..10).map(|_| hit(&passage)).collect(),
             asks: crate::lang::cues::Asks::Other,
             confidence: 1.0,
+            related: vec![],
             closest: vec![],
             lang: Lang::En,
             // a long question, every word translated: the list is cut, escaped
@@ -455,6 +470,7 @@ mod tests {
                 })
                 .collect(),
             took_ms: 0.2,
+            candidates: vec![],
         };
         let r = answer(&a, Lang::Fr, false);
         check_limits(&r);
@@ -480,10 +496,12 @@ mod tests {
             hits: vec![],
             asks: crate::lang::cues::Asks::Other,
             confidence: 0.1,
+            related: vec![],
             closest: vec!["@everyone *Mali*".into()],
             lang: Lang::Fr,
             translations: vec![],
             took_ms: 0.1,
+            candidates: vec![],
         };
         let r = answer(&a, Lang::En, true);
         let c = r.content.unwrap();
@@ -492,6 +510,37 @@ mod tests {
         assert!(r.ephemeral);
         let fr = answer(&a, Lang::Fr, false).content.unwrap();
         assert!(fr.starts_with("Les articles ne répondent pas"));
+    }
+
+    #[test]
+    fn related_passages_come_under_their_heading() {
+        let a = Answer {
+            question: "q".into(),
+            answered: false,
+            hits: vec![],
+            asks: crate::lang::cues::Asks::Other,
+            confidence: 0.3,
+            related: vec![hit("Une patrouille @everyone à la frontière.")],
+            closest: vec!["Mali".into()],
+            lang: Lang::Fr,
+            translations: vec![],
+            took_ms: 0.1,
+            candidates: vec![],
+        };
+        let fr = answer(&a, Lang::Fr, false);
+        check_limits(&fr);
+        assert_eq!(
+            fr.content.as_deref(),
+            Some("Pas de réponse directe dans les articles ; passages proches :")
+        );
+        assert_eq!(fr.embeds.len(), 1);
+        let d = fr.embeds[0].description.as_deref().unwrap();
+        assert!(d.contains("patrouille") && !d.contains("@everyone"), "{d}");
+        let en = answer(&a, Lang::En, false);
+        assert_eq!(
+            en.content.as_deref(),
+            Some("No direct answer in the articles; related passages:")
+        );
     }
 
     #[test]

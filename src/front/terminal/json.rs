@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Answer, ArticleEntry, BuildReport, Hit, Translated};
+use crate::engine::{Answer, ArticleEntry, BuildReport, Explained, Hit, Translated};
 use crate::front::highlight;
 use crate::lang::cues::Asks;
 use crate::lang::Lang;
@@ -46,12 +46,16 @@ struct AnswerJson<'a> {
     hits: Vec<HitJson<'a>>,
     asks: Asks,
     confidence: f32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<HitJson<'a>>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     closest: &'a [String],
     lang: Lang,
     #[serde(skip_serializing_if = "<[Translated]>::is_empty")]
     translations: &'a [Translated],
     took_ms: f64,
+    #[serde(skip_serializing_if = "<[Explained]>::is_empty")]
+    candidates: &'a [Explained],
 }
 
 /// An answer as one JSON line.
@@ -62,10 +66,12 @@ pub fn answer_json(answer: &Answer) -> String {
         hits: answer.hits.iter().map(HitJson::of).collect(),
         asks: answer.asks,
         confidence: answer.confidence,
+        related: answer.related.iter().map(HitJson::of).collect(),
         closest: &answer.closest,
         lang: answer.lang,
         translations: &answer.translations,
         took_ms: answer.took_ms,
+        candidates: &answer.candidates,
     };
     serde_json::to_string(&view).unwrap_or_else(|e| error_json(&answer.question, &e.to_string()))
 }

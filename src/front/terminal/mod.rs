@@ -9,7 +9,7 @@ use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 
 use crate::engine::{
-    AskError, Engine, IndexError, ReindexError, Services, SummaryError, MAX_QUESTION_CHARS,
+    AskError, Engine, Explain, IndexError, ReindexError, Services, SummaryError, MAX_QUESTION_CHARS,
 };
 use render::Style;
 
@@ -197,11 +197,12 @@ fn read_line(
 
 /// `kiosque ask -`: one question per input line, one JSON line per question, in order. A bad
 /// line (rejected, or longer than [`MAX_LINE_BYTES`]) gets an error line and the next line
-/// is read.
+/// is read. With [`Explain::Yes`], each line carries the best candidates and their signals.
 pub fn ask_lines(
     setup: &Setup,
     input: &mut dyn BufRead,
     top: usize,
+    explain: Explain,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
     let engine = setup.engine()?;
@@ -211,7 +212,11 @@ pub fn ask_lines(
             Ok(()) => {
                 let text = String::from_utf8_lossy(&buf);
                 let question = text.trim_end_matches(['\n', '\r']);
-                match engine.ask(question, top) {
+                let answer = match explain {
+                    Explain::Yes => engine.ask_explained(question, top),
+                    Explain::No => engine.ask(question, top),
+                };
+                match answer {
                     Ok(answer) => json::answer_json(&answer),
                     Err(e) => json::error_json(question, &e.to_string()),
                 }

@@ -33,7 +33,12 @@ pub fn answer_text(answer: &Answer, style: Style) -> String {
             .collect();
         out.push_str(&format!("Translated: {}\n\n", list.join("; ")));
     }
-    if !answer.answered {
+    let hits = if answer.answered {
+        &answer.hits
+    } else if !answer.related.is_empty() {
+        out.push_str("No direct answer in the articles; related passages:\n\n");
+        &answer.related
+    } else {
         out.push_str("The articles do not answer this question.\n");
         if !answer.closest.is_empty() {
             out.push_str("Closest articles:\n");
@@ -42,8 +47,8 @@ pub fn answer_text(answer: &Answer, style: Style) -> String {
             }
         }
         return out;
-    }
-    for (i, hit) in answer.hits.iter().enumerate() {
+    };
+    for (i, hit) in hits.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
