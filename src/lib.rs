@@ -6,6 +6,8 @@
 //! - [`engine`]: the index on disk and the one door to it, [`engine::Engine`]: ask,
 //!   summaries, article lists, reindexing;
 //! - [`front`]: the terminal, the benchmark and the Discord bot, which call only the engine;
+//! - `services` (the `http` feature): clients for outside services, such as the embedding
+//!   server, which the engine is handed behind its own traits;
 //! - [`config`]: every setting, read once by clap from flags, the environment and `.env`.
 
 pub mod articles;
@@ -13,3 +15,5 @@ pub mod config;
 pub mod engine;
 pub mod front;
 pub mod lang;
+#[cfg(feature = "http")]
+pub mod services;

@@ -13,6 +13,7 @@
 pub mod ask;
 mod build;
 pub mod catalog;
+pub mod embed;
 mod plan;
 pub mod schema;
 mod snapshot;
