@@ -9,22 +9,24 @@ use crate::analyzer;
 use crate::corpus::Lang;
 use crate::dictionary::{self, Dictionary};
 
-/// Words that only English questions use, with no French twin ("a" and "on" are both).
+/// Words that only English questions use, with no French twin ("a", "on", "me" and "or" are
+/// French words too): articles, pronouns, prepositions, auxiliaries, question words.
 const ENGLISH_WORDS: &[&str] = &[
-    "the", "an", "of", "to", "in", "at", "by", "for", "with", "from", "and", "or", "is", "are",
-    "was", "were", "be", "been", "did", "does", "do", "who", "what", "when", "where", "which",
-    "why", "how", "whose", "whom", "this", "that", "these", "those", "it", "its", "their", "has",
-    "have", "had", "will", "would", "can", "could", "about", "into", "between", "against", "after",
+    "the", "an", "of", "to", "in", "at", "by", "for", "with", "from", "and", "is", "are", "was",
+    "were", "be", "been", "did", "does", "do", "who", "what", "when", "where", "which", "why",
+    "how", "whose", "whom", "this", "that", "these", "those", "it", "its", "their", "has", "have",
+    "had", "will", "would", "can", "could", "about", "into", "between", "against", "after",
     "before", "there", "than", "not", "any", "many", "much", "they", "he", "she", "his", "her",
-    "during", "since", "over", "under", "say", "said", "tell", "me",
+    "during", "since", "over", "under", "say", "said", "tell",
 ];
-/// Words that only French questions use.
+/// Words that only French questions use, with no English twin ("s" is also English's "'s"):
+/// articles, pronouns, prepositions, auxiliaries, question words.
 const FRENCH_WORDS: &[&str] = &[
     "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "est", "sont",
     "était", "au", "aux", "en", "dans", "sur", "par", "pour", "avec", "qui", "que", "qu", "quoi",
     "quand", "où", "quel", "quelle", "quels", "quelles", "comment", "combien", "pourquoi", "ce",
-    "cette", "ces", "il", "elle", "ils", "elles", "se", "s", "sa", "ses", "leur", "leurs", "ne",
-    "pas", "entre", "contre", "après", "avant", "depuis", "lors", "été", "ont", "c", "y",
+    "cette", "ces", "il", "elle", "ils", "elles", "se", "sa", "ses", "leur", "leurs", "ne", "pas",
+    "entre", "contre", "après", "avant", "depuis", "lors", "été", "ont", "c", "y",
 ];
 
 /// The language of a question. Function words decide ("who", "the" against "qui", "la");
