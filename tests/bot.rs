@@ -33,6 +33,7 @@ impl Bot {
             .env("KIOSQUE_CORPUS", ws.corpus())
             .env("KIOSQUE_INDEX", ws.index())
             .env("RUST_LOG", "warn,kiosque=info")
+            .env("KIOSQUE_THESAURUS", "off")
             // the tests change the corpus and reindex by command; no automatic reindex races them
             .env("KIOSQUE_WATCH", "off")
             .env_remove("KIOSQUE_ADMIN_ROLE_IDS")
@@ -710,8 +711,23 @@ async fn two_hundred_questions_at_once() {
     eprintln!(
         "200 concurrent /ask: INTERACTION_CREATE to response p50 {p50:.1} ms, p99 {p99:.1} ms"
     );
+    // Discord drops an interaction not answered within 3 s: the slowest must answer in half
+    // of that, the typical one well within it, even when 200 arrive at once.
+    assert!(
+        p99 < P99_LIMIT_MS,
+        "p99 {p99:.1} ms, the limit is {P99_LIMIT_MS} ms (p50 {p50:.1} ms)"
+    );
+    assert!(
+        p50 < P50_LIMIT_MS,
+        "p50 {p50:.1} ms, the limit is {P50_LIMIT_MS} ms (p99 {p99:.1} ms)"
+    );
     check_messages(&fake);
 }
+
+/// Latency targets from INTERACTION_CREATE to the interaction response, in milliseconds:
+/// the 99th percentile within half of Discord's 3 s deadline, the median within a sixth.
+const P99_LIMIT_MS: f64 = 1500.0;
+const P50_LIMIT_MS: f64 = 500.0;
 
 #[test]
 fn missing_token_exits_2_with_a_pointer_to_env_example() {

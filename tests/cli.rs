@@ -452,15 +452,17 @@ fn the_report_counts_each_kind_of_change() {
 }
 
 #[test]
+#[ignore = "needs `script` from util-linux (Debian: bsdutils) for a pseudo-terminal"]
 fn a_terminal_sees_a_progress_bar_for_long_builds() {
-    if std::process::Command::new("script")
+    let version = std::process::Command::new("script")
         .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no `script` command to give kiosque a terminal");
-        return;
-    }
+        .output();
+    assert!(
+        version.as_ref().is_ok_and(|o| o.status.success()),
+        "this test gives kiosque a terminal with `script` from util-linux, which did not run \
+         ({version:?}): `sudo apt-get install bsdutils` on Debian (util-linux elsewhere); \
+         .ci/run installs it"
+    );
     let ws = Workspace::new();
     for i in 0..3000 {
         ws.write(

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -60,12 +61,37 @@ fn spawn(ws: &Workspace, args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
-/// Runs `kiosque ARGS` and kills it with SIGKILL after `after`.
+/// Runs `kiosque ARGS` and kills it with SIGKILL after `after`. Fails when the process ended
+/// before the kill: a kill that lands after the work is done proves nothing about crashes.
 fn kill_during(ws: &Workspace, args: &[&str], after: Duration) {
     let mut child = spawn(ws, args);
-    std::thread::sleep(after);
-    let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
+    let started = Instant::now();
+    let too_early = |status: std::process::ExitStatus, at: Duration| -> ! {
+        panic!(
+            "kiosque {args:?} ended ({status}) after {at:?}, before the kill planned at \
+             {after:?}: the test would prove nothing. The timed run it was planned from must \
+             have been slowed down (a busy machine?); run the test again"
+        )
+    };
+    // watch the process while waiting, to tell an early end from a kill
+    while started.elapsed() < after {
+        if let Some(status) = child.try_wait().unwrap() {
+            too_early(status, started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(5).min(after.saturating_sub(started.elapsed())));
+    }
+    if let Some(status) = child.try_wait().unwrap() {
+        too_early(status, started.elapsed());
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    // it could still have ended between try_wait and kill: then SIGKILL did not end it
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "kiosque {args:?} was not ended by SIGKILL but {status}, {:?} after it started",
+        started.elapsed()
+    );
 }
 
 fn answers(ws: &Workspace) {
@@ -76,7 +102,8 @@ fn answers(ws: &Workspace) {
     assert_eq!(answer["hits"][0]["article"], "000_85e6ff03ba5961ec");
 }
 
-/// How long a command takes, to kill the next one half-way.
+/// How long a command takes, to kill the next one part-way. The tests plan from the
+/// shorter of two runs: one slowed down by a busy machine could put the kill after the end.
 fn time(ws: &Workspace, args: &[&str]) -> Duration {
     let t = Instant::now();
     let out = ws.run(args, None);
@@ -88,7 +115,7 @@ fn time(ws: &Workspace, args: &[&str]) -> Duration {
 fn kill_9_during_a_full_build() {
     let ws = Workspace::new();
     grow(&ws, 1500, "a");
-    let took = time(&ws, &["index"]);
+    let took = time(&ws, &["index"]).min(time(&ws, &["index", "--full"]));
     for fraction in [4, 2] {
         kill_during(&ws, &["index", "--full"], took / fraction);
         answers(&ws);
@@ -113,19 +140,21 @@ fn kill_9_during_an_incremental_update() {
     grow(&ws, 1500, "b"); // every generated article changes
     let took = time(&ws, &["index"]);
     grow(&ws, 1500, "c");
+    let took = took.min(time(&ws, &["index"]));
+    grow(&ws, 1500, "d");
     kill_during(&ws, &["index"], took / 2);
     answers(&ws);
-    // the interrupted update is done by the next one: every article says "c"
+    // the interrupted update is done by the next one: every article says "d"
     let out = ws.run(&["index", "--json"], None);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = ws.run(&["ask", "--json", "Article c numéro 1234"], None);
+    let out = ws.run(&["ask", "--json", "Article d numéro 1234"], None);
     let answer = json(stdout(&out).trim());
     assert_eq!(answer["hits"][0]["article"], "gen_01234", "{answer}");
     assert!(
         answer["hits"][0]["passage"]
             .as_str()
             .unwrap()
-            .contains(" c "),
+            .contains(" d "),
         "{answer}"
     );
 }

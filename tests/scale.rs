@@ -1,7 +1,9 @@
 //! Quality at scale: the sample questions must still find their seed passage first when the
-//! two seed articles sit among at least 20,000 other French articles. The large corpus comes
-//! from `scripts/fetch-bench-corpus.py` (which `.ci/run` runs); without it the test says it
-//! is skipped.
+//! two seed articles sit among at least 20,000 other French articles. The large corpus is not
+//! in the repository: `python3 scripts/fetch-bench-corpus.py target/bench-corpus --articles
+//! 20000` builds it (`.ci/run` does), or KIOSQUE_SCALE_CORPUS names another directory. The
+//! test is ignored by a plain `cargo test`; run with `-- --include-ignored` (as CI does), it
+//! fails when the corpus is missing.
 
 mod common;
 
@@ -18,6 +20,7 @@ fn scale_corpus() -> PathBuf {
 }
 
 #[test]
+#[ignore = "needs the benchmark corpus: python3 scripts/fetch-bench-corpus.py target/bench-corpus --articles 20000 (or KIOSQUE_SCALE_CORPUS)"]
 fn sample_questions_still_first_among_20000_articles() {
     let source = scale_corpus();
     let files: Vec<PathBuf> = std::fs::read_dir(&source)
@@ -28,16 +31,14 @@ fn sample_questions_still_first_among_20000_articles() {
                 .collect()
         })
         .unwrap_or_default();
-    if files.len() < MIN_ARTICLES {
-        eprintln!(
-            "SKIPPED: quality at scale needs {MIN_ARTICLES} articles in {} (found {}); run \
-             `python3 scripts/fetch-bench-corpus.py target/bench-corpus --articles {MIN_ARTICLES}` \
-             or set KIOSQUE_SCALE_CORPUS",
-            source.display(),
-            files.len()
-        );
-        return;
-    }
+    assert!(
+        files.len() >= MIN_ARTICLES,
+        "quality at scale needs {MIN_ARTICLES} articles in {} (found {}): run \
+         `python3 scripts/fetch-bench-corpus.py target/bench-corpus --articles {MIN_ARTICLES}` \
+         or set KIOSQUE_SCALE_CORPUS to a directory that has them",
+        source.display(),
+        files.len()
+    );
     let ws = common::Workspace::new();
     for f in &files {
         std::fs::copy(f, ws.corpus().join(f.file_name().unwrap())).unwrap();

@@ -53,87 +53,200 @@ pub fn fold(word: &str) -> String {
         .collect()
 }
 
-/// Nouns whose value is a number: "Quelle est la population…", "What is the length…".
+/// Nouns whose value is a number, asked for after "quel"/"what" ("Quelle est la population…",
+/// "What is the length…"), folded, French and English: measures, amounts of money, counts and
+/// ratios. (Words spelt alike in both languages are listed once.)
 const NUMBER_NOUNS: &[&str] = &[
+    // measures
     "longueur",
+    "largeur",
+    "hauteur",
+    "profondeur",
+    "altitude",
     "distance",
     "superficie",
     "surface",
-    "nombre",
-    "population",
     "taille",
-    "montant",
+    "poids",
+    "volume",
+    "duree",
+    "age",
+    "vitesse",
+    "temperature",
+    "length",
+    "width",
+    "height",
+    "depth",
+    "area",
+    "size",
+    "weight",
+    "duration",
+    "speed",
+    // money
     "prix",
     "cout",
-    "budget",
-    "pib",
-    "taux",
-    "age",
-    "duree",
-    "hauteur",
-    "poids",
-    "effectif",
-    "effectifs",
-    "chiffre",
-    "pourcentage",
+    "montant",
     "somme",
-    "length",
-    "number",
-    "size",
-    "amount",
+    "budget",
+    "salaire",
+    "revenu",
+    "dette",
+    "pib",
+    "chiffre",
     "price",
     "cost",
-    "rate",
+    "amount",
+    "sum",
+    "salary",
+    "income",
+    "revenue",
+    "debt",
     "gdp",
-    "height",
-    "weight",
-    "percentage",
+    "figure",
+    // counts and ratios
+    "nombre",
     "total",
-    "km",
-    "kilometres",
-    "kilometers",
+    "population",
     "habitants",
+    "effectif",
+    "effectifs",
+    "score",
+    "taux",
+    "pourcentage",
+    "proportion",
+    "number",
     "inhabitants",
+    "count",
+    "rate",
+    "percentage",
 ];
+/// Nouns for a time, asked for after "quel"/"what" ("En quelle année…"), folded, French and
+/// English.
 const DATE_NOUNS: &[&str] = &[
-    "date", "annee", "jour", "mois", "epoque", "year", "day", "month",
+    "date", "jour", "semaine", "mois", "annee", "siecle", "epoque", "periode", "moment", "day",
+    "week", "month", "year", "century", "era", "period",
 ];
+/// Nouns for a place, asked for after "quel"/"what" ("Dans quelle ville…"), folded, French
+/// and English.
 const PLACE_NOUNS: &[&str] = &[
-    "lieu", "endroit", "ville", "pays", "region", "localite", "capitale", "place", "city",
-    "country", "town", "location",
+    "lieu",
+    "endroit",
+    "site",
+    "ville",
+    "village",
+    "quartier",
+    "commune",
+    "localite",
+    "capitale",
+    "region",
+    "province",
+    "territoire",
+    "pays",
+    "continent",
+    "place",
+    "location",
+    "city",
+    "town",
+    "capital",
+    "territory",
+    "country",
 ];
+/// Nouns for a person, asked for after "quel"/"what" ("Quel ministre…"), folded, French and
+/// English: a name, a person, and the common offices and ranks of news (as in [`TITLES`]).
 const PERSON_NOUNS: &[&str] = &[
     "nom",
-    "ministre",
-    "general",
-    "president",
-    "chef",
-    "responsable",
-    "dirigeant",
     "personne",
+    "personnalite",
+    "homme",
+    "femme",
+    "auteur",
+    "dirigeant",
+    "dirigeante",
+    "responsable",
+    "chef",
+    "president",
+    "presidente",
+    "ministre",
+    "secretaire",
+    "directeur",
+    "directrice",
+    "gouverneur",
+    "maire",
+    "depute",
+    "deputee",
+    "senateur",
+    "senatrice",
+    "ambassadeur",
+    "ambassadrice",
+    "porte-parole",
+    "juge",
+    "procureur",
+    "roi",
+    "reine",
+    "general",
+    "colonel",
+    "commandant",
+    "capitaine",
     "name",
-    "minister",
-    "leader",
     "person",
+    "man",
+    "woman",
+    "author",
+    "leader",
+    "official",
     "head",
+    "chief",
+    "minister",
+    "secretary",
+    "director",
+    "governor",
+    "mayor",
+    "senator",
+    "ambassador",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "judge",
+    "prosecutor",
+    "king",
+    "queen",
+    "captain",
+    "commander",
 ];
 
 /// Words that, in a question, only say what kind of answer is wanted ("à quelle *date*",
 /// "quelle *longueur*"): they weigh less when judging whether a passage covers the question.
+/// They are the time nouns, and the generic nouns for a name, a place, a count and a
+/// dimension, French and English; not nouns such as "prix" or "population", which are as
+/// much the topic as the kind of answer.
 pub fn is_focus_word(folded: &str) -> bool {
     DATE_NOUNS.contains(&folded)
         || matches!(
             folded,
-            "longueur"
-                | "distance"
-                | "nombre"
-                | "nom"
+            "nom"
                 | "lieu"
                 | "endroit"
-                | "length"
-                | "number"
+                | "nombre"
+                | "quantite"
+                | "longueur"
+                | "largeur"
+                | "hauteur"
+                | "profondeur"
+                | "distance"
+                | "superficie"
+                | "taille"
+                | "duree"
                 | "name"
                 | "place"
+                | "location"
+                | "number"
+                | "quantity"
+                | "length"
+                | "width"
+                | "height"
+                | "depth"
+                | "size"
+                | "duration"
         )
 }
 
@@ -154,7 +267,16 @@ pub fn asks(question: &str) -> Asks {
         let i = w.iter().position(|x| {
             matches!(
                 *x,
-                "quel" | "quelle" | "quels" | "quelles" | "what" | "which" | "lequel" | "laquelle"
+                "quel"
+                    | "quelle"
+                    | "quels"
+                    | "quelles"
+                    | "lequel"
+                    | "laquelle"
+                    | "lesquels"
+                    | "lesquelles"
+                    | "what"
+                    | "which"
             )
         })?;
         w.iter()
@@ -179,6 +301,10 @@ pub fn asks(question: &str) -> Asks {
                         | "an"
                         | "fut"
                         | "sera"
+                        | "seront"
+                        | "serait"
+                        | "will"
+                        | "be"
                         | "s"
                         | "t"
                         | "il"
@@ -191,7 +317,20 @@ pub fn asks(question: &str) -> Asks {
         || (first == "how"
             && matches!(
                 w.get(1),
-                Some(&("many" | "much" | "long" | "far" | "big" | "old" | "large"))
+                Some(
+                    &("many"
+                        | "much"
+                        | "long"
+                        | "far"
+                        | "big"
+                        | "old"
+                        | "large"
+                        | "tall"
+                        | "high"
+                        | "deep"
+                        | "wide"
+                        | "heavy")
+                )
             ))
     {
         return Asks::Number;
@@ -203,7 +342,11 @@ pub fn asks(question: &str) -> Asks {
         return Asks::Place;
     }
     if first == "qui"
-        || (head.contains(&"qui") && matches!(first, "par" | "a" | "de" | "avec" | "pour"))
+        || (head.contains(&"qui")
+            && matches!(
+                first,
+                "par" | "a" | "de" | "avec" | "pour" | "contre" | "chez" | "selon"
+            ))
         || first == "who"
         || first == "whom"
     {
@@ -229,6 +372,8 @@ pub fn asks(question: &str) -> Asks {
     Asks::Other
 }
 
+/// Month names and their usual abbreviations, folded, French and English ("may" and
+/// "march", common English words, count only in the cases `cues` allows).
 const MONTHS: &[&str] = &[
     "janvier",
     "fevrier",
@@ -244,6 +389,7 @@ const MONTHS: &[&str] = &[
     "decembre",
     "janv",
     "fevr",
+    "avr",
     "juil",
     "sept",
     "oct",
@@ -261,7 +407,15 @@ const MONTHS: &[&str] = &[
     "october",
     "november",
     "december",
+    "jan",
+    "feb",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
 ];
+/// Days of the week and the days named from today, folded, French and English.
 const DAYS: &[&str] = &[
     "lundi",
     "mardi",
@@ -272,6 +426,9 @@ const DAYS: &[&str] = &[
     "dimanche",
     "hier",
     "aujourd'hui",
+    "demain",
+    "avant-hier",
+    "apres-demain",
     "monday",
     "tuesday",
     "wednesday",
@@ -281,7 +438,10 @@ const DAYS: &[&str] = &[
     "sunday",
     "yesterday",
     "today",
+    "tomorrow",
 ];
+/// Cardinal numbers written in words, folded, French and English, from two ("un"/"one" are
+/// mostly articles and pronouns), with the approximate counts ("une dizaine", "dozens").
 const NUMBER_WORDS: &[&str] = &[
     "deux",
     "trois",
@@ -294,12 +454,19 @@ const NUMBER_WORDS: &[&str] = &[
     "dix",
     "onze",
     "douze",
+    "treize",
+    "quatorze",
     "quinze",
+    "seize",
     "vingt",
+    "vingts",
     "trente",
     "quarante",
     "cinquante",
     "soixante",
+    "soixante-dix",
+    "quatre-vingt",
+    "quatre-vingts",
     "cent",
     "cents",
     "mille",
@@ -309,6 +476,10 @@ const NUMBER_WORDS: &[&str] = &[
     "milliards",
     "dizaine",
     "dizaines",
+    "douzaine",
+    "douzaines",
+    "vingtaine",
+    "trentaine",
     "centaine",
     "centaines",
     "millier",
@@ -317,85 +488,171 @@ const NUMBER_WORDS: &[&str] = &[
     "three",
     "four",
     "five",
+    "seven",
+    "eight",
+    "nine",
     "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fifteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
     "hundred",
     "hundreds",
     "thousand",
     "thousands",
     "billion",
+    "billions",
+    "dozen",
+    "dozens",
 ];
+/// Words a person's name follows within a few words, folded, French and English: civilities,
+/// the common offices and ranks of news, and the prepositions that introduce the agent of a
+/// passive verb ("par", "by").
 const TITLES: &[&str] = &[
-    "m.",
+    // civilities ("M." is read without its dot)
+    "m",
+    "mm",
     "mme",
+    "mmes",
+    "mlle",
+    "mgr",
+    "dr",
+    "pr",
     "mr",
     "mrs",
     "ms",
-    "dr",
-    "pr",
-    "general",
-    "generale",
-    "ministre",
+    "prof",
+    "sir",
+    // offices
     "president",
     "presidente",
+    "premier",
+    "ministre",
+    "secretaire",
+    "directeur",
+    "directrice",
+    "gouverneur",
+    "prefet",
+    "maire",
+    "depute",
+    "deputee",
+    "senateur",
+    "senatrice",
+    "ambassadeur",
+    "ambassadrice",
+    "consul",
+    "porte-parole",
     "chef",
+    "juge",
+    "procureur",
+    "roi",
+    "reine",
+    "prince",
+    "princesse",
+    "emir",
+    "imam",
+    "cheikh",
+    "pape",
+    "eveque",
+    "cardinal",
+    "prime",
+    "minister",
+    "secretary",
+    "director",
+    "chairman",
+    "chairwoman",
+    "governor",
+    "mayor",
+    "senator",
+    "ambassador",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "chief",
+    "judge",
+    "prosecutor",
+    "king",
+    "queen",
+    "sheikh",
+    "pope",
+    "bishop",
+    // ranks
+    "general",
+    "generale",
+    "marechal",
+    "amiral",
     "colonel",
+    "lieutenant-colonel",
     "commandant",
     "capitaine",
     "lieutenant",
-    "directeur",
-    "directrice",
-    "ambassadeur",
-    "porte-parole",
-    "premier",
-    "secretaire",
-    "gouverneur",
-    "maire",
-    "roi",
-    "prince",
-    "imam",
-    "cheikh",
-    "depute",
-    "senateur",
-    "minister",
-    "president",
-    "general",
-    "mayor",
-    "director",
-    "ambassador",
-    "spokesman",
-    "spokesperson",
-    "chief",
-    "colonel",
-    "dirigee",
-    "dirige",
-    "conduite",
-    "conduit",
-    "led",
-    "headed",
+    "adjudant",
+    "sergent",
+    "caporal",
+    "marshal",
+    "admiral",
+    "commander",
+    "captain",
+    "sergeant",
+    // the agent: "une délégation dirigée par…", "led by…" (the participles before them,
+    // dirigée, conduite, led…, would add nothing but false cues: "la commande Recalc")
     "par",
+    "by",
 ];
+/// Prepositions before a place name, folded, French and English.
 const PLACE_PREPS: &[&str] = &[
     "a", "au", "aux", "en", "dans", "vers", "in", "at", "to", "from", "near",
 ];
+/// Nouns (singular and plural) and adjectives that name a place in a text, folded, French and
+/// English: settlements, administrative divisions, zones and borders. (Words spelt alike in
+/// both languages are listed once.)
 const PLACE_WORDS: &[&str] = &[
-    "frontiere",
-    "frontieres",
-    "frontalieres",
-    "frontaliere",
-    "region",
     "ville",
-    "capitale",
-    "territoire",
-    "province",
+    "villes",
     "village",
     "villages",
+    "capitale",
+    "capitales",
+    "quartier",
+    "quartiers",
+    "commune",
+    "communes",
+    "localite",
+    "localites",
+    "region",
+    "regions",
+    "province",
+    "provinces",
+    "territoire",
+    "territoires",
     "zone",
     "zones",
-    "border",
-    "region",
+    "frontiere",
+    "frontieres",
+    "frontalier",
+    "frontaliere",
+    "frontaliers",
+    "frontalieres",
     "city",
-    "capital",
+    "cities",
     "town",
+    "towns",
+    "capital",
+    "capitals",
+    "district",
+    "districts",
+    "territory",
+    "territories",
+    "border",
+    "borders",
 ];
 
 /// The cues in a text.

@@ -43,24 +43,23 @@ impl Lang {
     }
 }
 
-/// Function words of English with no French twin ("a" and "on" are both): articles,
-/// pronouns, auxiliaries, prepositions, conjunctions and question words.
+/// Function words of English with no French twin ("a", "on", "me", "or" and "but" are French
+/// words too): articles, pronouns, auxiliaries, prepositions, conjunctions, question words.
 const ENGLISH_WORDS: &[&str] = &[
-    "the", "an", "of", "to", "in", "at", "by", "for", "with", "from", "and", "or", "but", "is",
-    "are", "was", "were", "be", "been", "did", "does", "do", "who", "what", "when", "where",
-    "which", "why", "how", "whose", "whom", "this", "that", "these", "those", "it", "its", "their",
-    "has", "have", "had", "will", "would", "can", "could", "about", "into", "between", "against",
-    "after", "because", "before", "there", "than", "not", "any", "many", "much", "they", "he",
-    "she", "his", "her", "during", "since", "over", "under", "say", "said", "tell", "me",
+    "the", "an", "of", "to", "in", "at", "by", "for", "with", "from", "and", "is", "are", "was",
+    "were", "be", "been", "did", "does", "do", "who", "what", "when", "where", "which", "why",
+    "how", "whose", "whom", "this", "that", "these", "those", "it", "its", "their", "has", "have",
+    "had", "will", "would", "can", "could", "about", "into", "between", "against", "after",
+    "because", "before", "there", "than", "not", "any", "many", "much", "they", "he", "she", "his",
+    "her", "during", "since", "over", "under", "say", "said", "tell",
 ];
-/// Function words of French with no English twin.
+/// Function words of French with no English twin ("s" is also English's "'s").
 const FRENCH_WORDS: &[&str] = &[
     "le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "et", "ou", "est", "sont",
     "était", "au", "aux", "en", "dans", "sur", "par", "pour", "avec", "qui", "que", "qu", "quoi",
     "quand", "où", "quel", "quelle", "quels", "quelles", "comment", "combien", "pourquoi", "ce",
-    "cette", "ces", "il", "elle", "ils", "elles", "nous", "se", "s", "sa", "ses", "leur", "leurs",
-    "ne", "pas", "mais", "entre", "contre", "après", "avant", "depuis", "lors", "été", "ont", "c",
-    "y",
+    "cette", "ces", "il", "elle", "ils", "elles", "nous", "se", "sa", "ses", "leur", "leurs", "ne",
+    "pas", "mais", "entre", "contre", "après", "avant", "depuis", "lors", "été", "ont", "c", "y",
 ];
 
 /// How many English and French function words the first `limit` words of `text` hold.
