@@ -19,6 +19,7 @@ pub mod schema;
 mod snapshot;
 pub mod store;
 pub mod summarize;
+pub mod vectors;
 pub mod watch;
 
 use std::path::{Path, PathBuf};

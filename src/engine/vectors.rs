@@ -1,0 +1,372 @@
+//! Passage vectors for semantic search: a cache on disk keyed by model and text, so that a
+//! passage is embedded once whatever happens to the index (a full rebuild, a crash, a
+//! fallback generation), and the vector set of one index generation, searched exactly (a dot
+//! product over unit vectors is their cosine).
+//!
+//! The cache is an append-only file per model: a header naming the model, then records of a
+//! 16-byte key (xxh3-128 of the model's key and the text) and the vector's `f32`s. A record
+//! cut short by a crash is dropped when the file is opened, and the file is truncated to the
+//! last whole record. A vector set is written to a temporary file and renamed over, so it is
+//! whole or absent.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+const CACHE_MAGIC: &[u8; 8] = b"KQVCACH1";
+const SET_MAGIC: &[u8; 8] = b"KQVSET01";
+/// No model has vectors this long; a header saying so is not ours.
+const MAX_DIM: usize = 16_384;
+
+/// The key of a text's vector for a model (its name and how it is told questions from
+/// passages, say `multilingual-e5-small/input-type`).
+pub fn key(model: &str, text: &str) -> u128 {
+    let mut bytes = Vec::with_capacity(model.len() + text.len() + 1);
+    bytes.extend_from_slice(model.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(text.as_bytes());
+    xxhash_rust::xxh3::xxh3_128(&bytes)
+}
+
+/// The vectors a model gave, by key, kept on disk as they come.
+pub struct VectorCache {
+    path: PathBuf,
+    dim: usize,
+    vectors: HashMap<u128, Box<[f32]>>,
+    out: BufWriter<File>,
+}
+
+impl std::fmt::Debug for VectorCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorCache")
+            .field("path", &self.path)
+            .field("dim", &self.dim)
+            .field("vectors", &self.vectors.len())
+            .finish()
+    }
+}
+
+fn bad(path: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {why}", path.display()),
+    )
+}
+
+impl VectorCache {
+    /// Opens (or creates) the cache of `model` in `dir`, for vectors of `dim` numbers. A
+    /// cache of another model or dimension under the same name is started afresh.
+    pub fn open(dir: &Path, model: &str, dim: usize) -> io::Result<VectorCache> {
+        if dim == 0 || dim > MAX_DIM {
+            return Err(bad(dir, "a vector dimension no model has"));
+        }
+        fs::create_dir_all(dir)?;
+        let name = format!("{:016x}.vec", xxhash_rust::xxh3::xxh3_64(model.as_bytes()));
+        let path = dir.join(name);
+        let header = {
+            let mut h = CACHE_MAGIC.to_vec();
+            h.extend_from_slice(&(dim as u32).to_le_bytes());
+            h.extend_from_slice(&(model.len() as u32).to_le_bytes());
+            h.extend_from_slice(model.as_bytes());
+            h
+        };
+        let mut vectors = HashMap::new();
+        let record = 16 + 4 * dim;
+        let mut keep = header.len() as u64;
+        match fs::read(&path) {
+            Ok(bytes) if bytes.starts_with(&header) => {
+                let body = &bytes[header.len()..];
+                for chunk in body.chunks_exact(record) {
+                    let (k, v) = chunk.split_at(16);
+                    let mut key = [0u8; 16];
+                    key.copy_from_slice(k);
+                    let v: Box<[f32]> = v
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect();
+                    vectors.insert(u128::from_le_bytes(key), v);
+                }
+                keep += (body.len() / record * record) as u64;
+            }
+            Ok(_) => {
+                tracing::info!(
+                    "{} is another model's cache: starting it anew",
+                    path.display()
+                );
+                keep = 0;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => keep = 0,
+            Err(e) => return Err(e),
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        // drop a record cut short by a crash (or everything, for another model's file)
+        file.set_len(keep)?;
+        let mut out = BufWriter::new(file);
+        if keep == 0 {
+            out.write_all(&header)?;
+            out.flush()?;
+        }
+        use std::io::Seek;
+        out.get_mut().seek(io::SeekFrom::End(0))?;
+        Ok(VectorCache {
+            path,
+            dim,
+            vectors,
+            out,
+        })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn len(&self) -> usize {
+        self.vectors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vectors.is_empty()
+    }
+
+    pub fn get(&self, key: u128) -> Option<&[f32]> {
+        self.vectors.get(&key).map(|v| &v[..])
+    }
+
+    /// Keeps a vector (written at the next [`VectorCache::flush`]).
+    pub fn put(&mut self, key: u128, vector: &[f32]) -> io::Result<()> {
+        if vector.len() != self.dim {
+            return Err(bad(&self.path, "a vector of another dimension"));
+        }
+        if self.vectors.contains_key(&key) {
+            return Ok(());
+        }
+        self.out.write_all(&key.to_le_bytes())?;
+        for x in vector {
+            self.out.write_all(&x.to_le_bytes())?;
+        }
+        self.vectors.insert(key, vector.into());
+        Ok(())
+    }
+
+    /// Writes what was put to disk, and syncs it.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_data()
+    }
+}
+
+/// The vectors of one generation's passages, each with the passage's key, searched exactly.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VectorSet {
+    dim: usize,
+    keys: Vec<u64>,
+    /// Unit vectors, one after the other.
+    data: Vec<f32>,
+}
+
+impl VectorSet {
+    pub fn new(dim: usize) -> VectorSet {
+        VectorSet {
+            dim,
+            keys: vec![],
+            data: vec![],
+        }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Adds a passage's unit vector; a vector of another dimension is refused.
+    pub fn push(&mut self, passage: u64, vector: &[f32]) -> bool {
+        if vector.len() != self.dim {
+            return false;
+        }
+        self.keys.push(passage);
+        self.data.extend_from_slice(vector);
+        true
+    }
+
+    /// The `k` passages closest to a unit `query`, closest first: (passage key, cosine).
+    pub fn search(&self, query: &[f32], k: usize) -> Vec<(u64, f32)> {
+        if query.len() != self.dim || k == 0 || self.dim == 0 {
+            return vec![];
+        }
+        // the k best so far, kept sorted, worst last: k is small
+        let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
+        for (i, v) in self.data.chunks_exact(self.dim).enumerate() {
+            let s = dot(query, v);
+            if best.len() < k || s > best[best.len() - 1].0 {
+                let at = best.partition_point(|b| b.0 >= s);
+                best.insert(at, (s, i));
+                best.truncate(k);
+            }
+        }
+        best.into_iter().map(|(s, i)| (self.keys[i], s)).collect()
+    }
+
+    /// Writes the set to `path`, whole or not at all.
+    pub fn write(&self, path: &Path) -> io::Result<()> {
+        let tmp = path.with_extension("tmp");
+        {
+            let mut out = BufWriter::new(File::create(&tmp)?);
+            out.write_all(SET_MAGIC)?;
+            out.write_all(&(self.dim as u32).to_le_bytes())?;
+            out.write_all(&(self.keys.len() as u64).to_le_bytes())?;
+            for k in &self.keys {
+                out.write_all(&k.to_le_bytes())?;
+            }
+            for x in &self.data {
+                out.write_all(&x.to_le_bytes())?;
+            }
+            out.flush()?;
+            out.get_ref().sync_all()?;
+        }
+        fs::rename(&tmp, path)
+    }
+
+    /// Reads a set [`VectorSet::write`] wrote.
+    pub fn read(path: &Path) -> io::Result<VectorSet> {
+        let mut bytes = Vec::new();
+        File::open(path)?.read_to_end(&mut bytes)?;
+        let header = SET_MAGIC.len() + 4 + 8;
+        if bytes.len() < header || &bytes[..8] != SET_MAGIC {
+            return Err(bad(path, "not a vector set"));
+        }
+        let dim = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        let mut n = [0u8; 8];
+        n.copy_from_slice(&bytes[12..20]);
+        let n = u64::from_le_bytes(n) as usize;
+        let expected = n
+            .checked_mul(8 + 4 * dim)
+            .and_then(|b| b.checked_add(header));
+        if dim == 0 || dim > MAX_DIM || expected != Some(bytes.len()) {
+            return Err(bad(path, "a vector set cut short or of another format"));
+        }
+        let keys = bytes[header..header + 8 * n]
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+            .collect();
+        let data = bytes[header + 8 * n..]
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok(VectorSet { dim, keys, data })
+    }
+}
+
+/// The dot product, in eight lanes so the compiler vectorises it.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for ((l, p), q) in lanes.iter_mut().zip(x).zip(y) {
+            *l += p * q;
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    lanes.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(seed: u64, dim: usize) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let v: Vec<f32> = (0..dim)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 2000) as f32 / 1000.0 - 1.0
+            })
+            .collect();
+        crate::engine::embed::normalized(v).unwrap()
+    }
+
+    #[test]
+    fn the_cache_keeps_vectors_across_opens_and_survives_a_torn_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let (k1, k2) = (key("m/e5", "un passage"), key("m/e5", "un autre"));
+        assert_ne!(k1, key("other/e5", "un passage"), "the model is in the key");
+        {
+            let mut c = VectorCache::open(dir.path(), "m/e5", 4).unwrap();
+            c.put(k1, &[1.0, 0.0, 0.0, 0.0]).unwrap();
+            c.put(k2, &[0.0, 1.0, 0.0, 0.0]).unwrap();
+            assert!(c.put(k2, &[1.0]).is_err() || c.len() == 2);
+            assert!(c.put(key("m/e5", "x"), &[1.0, 2.0]).is_err());
+            c.flush().unwrap();
+        }
+        // a crash in the middle of a record
+        let file = fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let mut f = OpenOptions::new().append(true).open(&file).unwrap();
+        f.write_all(&[7u8; 21]).unwrap();
+        drop(f);
+        let mut c = VectorCache::open(dir.path(), "m/e5", 4).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.get(k2), Some(&[0.0, 1.0, 0.0, 0.0][..]));
+        c.put(key("m/e5", "trois"), &[0.0, 0.0, 1.0, 0.0]).unwrap();
+        c.flush().unwrap();
+        assert_eq!(VectorCache::open(dir.path(), "m/e5", 4).unwrap().len(), 3);
+        // another dimension under the same model starts afresh
+        assert_eq!(VectorCache::open(dir.path(), "m/e5", 8).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn exact_search_finds_the_closest_first() {
+        let mut set = VectorSet::new(16);
+        for i in 0..500 {
+            assert!(set.push(i, &unit(i, 16)));
+        }
+        assert!(!set.push(9, &[1.0]));
+        let q = unit(42, 16);
+        let found = set.search(&q, 5);
+        assert_eq!(found[0].0, 42);
+        assert!((found[0].1 - 1.0).abs() < 1e-5);
+        assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
+        // the same as sorting every score
+        let mut all: Vec<(u64, f32)> = (0..500).map(|i| (i, dot(&q, &unit(i, 16)))).collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let want: Vec<u64> = all.iter().take(5).map(|x| x.0).collect();
+        assert_eq!(found.iter().map(|x| x.0).collect::<Vec<_>>(), want);
+        assert!(set.search(&[1.0], 5).is_empty());
+        assert!(VectorSet::new(16).search(&q, 5).is_empty());
+    }
+
+    #[test]
+    fn sets_are_written_whole_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vectors.bin");
+        let mut set = VectorSet::new(3);
+        set.push(7, &[1.0, 0.0, 0.0]);
+        set.push(9, &[0.0, 0.6, 0.8]);
+        set.write(&path).unwrap();
+        assert_eq!(VectorSet::read(&path).unwrap(), set);
+        let bytes = fs::read(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(VectorSet::read(&path).is_err());
+        fs::write(&path, b"nothing").unwrap();
+        assert!(VectorSet::read(&path).is_err());
+    }
+}
