@@ -4,6 +4,7 @@
 //! corpus or the index.
 
 pub mod analyzer;
+mod cue_words;
 pub mod cues;
 pub mod dictionary;
 pub mod thesaurus;
