@@ -122,6 +122,9 @@ const RELATIVE_SHARE: f32 = 0.6;
 /// likeliest counts against the word itself.
 const MAX_SYNONYMS: usize = 6;
 const SYNONYM_SHARE: f32 = 0.5;
+/// A word's thesaurus entries looked up in the index, the weightiest first: each is a term
+/// dictionary lookup, and a question has several words.
+const SYNONYMS_LOOKED_UP: usize = 16;
 
 /// Index words of `field` that start like `word`, with their document frequencies.
 fn relatives(
@@ -210,9 +213,10 @@ fn synonyms(
     thesaurus: &Thesaurus,
     term: &str,
     taken: &[(String, u64)],
+    gather: bool,
 ) -> tantivy::Result<Vec<(Other, u64)>> {
     let mut out: Vec<(Other, u64)> = Vec::new();
-    for r in thesaurus.related(term) {
+    for r in thesaurus.related(term).take(SYNONYMS_LOOKED_UP) {
         if r.term == term || taken.iter().any(|(k, _)| k == r.term) {
             continue;
         }
@@ -223,7 +227,7 @@ fn synonyms(
                 Other {
                     term: t,
                     share: SYNONYM_SHARE * r.weight,
-                    gather: true,
+                    gather,
                     synonym: true,
                 },
                 df,
@@ -255,9 +259,12 @@ pub(super) fn question_terms(
         let focus = cues::is_focus_word(&cues::fold(&question[w.start..w.end]));
         let df = searcher.doc_freq(&text_term)?;
         let rel = relatives(searcher, fields.text(lang), &w.term)?;
+        // Like relatives, synonyms gather candidates only for a word the index lacks: a word
+        // it has gathers its passages itself, and the second pass still credits synonyms.
+        // Six more clauses a word made a question twice as slow.
         let syn = match thesaurus {
             Some(th) if lang == Lang::Fr && !focus => {
-                synonyms(searcher, fields.text(lang), th, &w.term, &rel)?
+                synonyms(searcher, fields.text(lang), th, &w.term, &rel, df == 0)?
             }
             _ => vec![],
         };
