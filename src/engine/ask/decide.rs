@@ -51,6 +51,8 @@ pub fn thresholds() -> Thresholds {
 /// What was decided.
 pub(crate) struct Decision {
     pub answered: bool,
+    /// Whether the passages shown were chosen by meaning rather than by the words.
+    pub by_meaning: bool,
     /// How well the best passage covers the question (0 to 1), rounded.
     pub confidence: f32,
     /// The candidates to show, best first: passages that answer, or, when none does,
@@ -65,15 +67,23 @@ pub(crate) fn answerable(q: &Question, c: &Candidate) -> bool {
     !needs_cue || c.cues.has(q.asks) || c.confidence() >= MIN_COVERAGE_WITHOUT_CUE
 }
 
-/// Decides from the ranked candidates (best first).
-pub(crate) fn decide(q: &Question, ranked: &[Candidate], t: &Thresholds) -> Decision {
+/// Decides from the ranked candidates (best first) and, when the question was searched by
+/// meaning, their meaning signals (see [`super::fuse`]; empty otherwise).
+pub(crate) fn decide(
+    q: &Question,
+    ranked: &[Candidate],
+    meaning: &[f32],
+    t: &Thresholds,
+) -> Decision {
     let Some(best) = ranked.first() else {
         return Decision {
             answered: false,
+            by_meaning: false,
             confidence: 0.0,
             shown: vec![],
         };
     };
+    let meant = |i: usize| meaning.get(i).copied().unwrap_or(0.0);
     // the bar a candidate must pass to answer
     let bar = |c: &Candidate| {
         if answerable(q, c) {
@@ -82,22 +92,34 @@ pub(crate) fn decide(q: &Question, ranked: &[Candidate], t: &Thresholds) -> Deci
             MIN_COVERAGE_WITHOUT_CUE.max(t.answer)
         }
     };
-    let answered = best.confidence() >= bar(best);
-    let shown = ranked
+    let by_words = best.confidence() >= bar(best);
+    let by_meaning = !by_words && answerable(q, best) && meant(0) >= t.answer_semantic;
+    let answered = by_words || by_meaning;
+    let words_close = |c: &Candidate, bar: f32| {
+        c.confidence() >= bar && c.coverage > 0.0 && c.score >= best.score * OTHERS_SCORE
+    };
+    let shown: Vec<usize> = ranked
         .iter()
         .enumerate()
-        .filter(|(_, c)| {
-            let close_enough = if answered {
-                c.confidence() >= bar(c) * OTHERS_BAR
+        .filter(|&(i, c)| {
+            if by_words {
+                words_close(c, bar(c) * OTHERS_BAR)
+            } else if by_meaning {
+                answerable(q, c) && meant(i) >= t.answer_semantic
             } else {
-                c.confidence() >= t.related
-            };
-            close_enough && c.coverage > 0.0 && c.score >= best.score * OTHERS_SCORE
+                words_close(c, t.related) || meant(i) >= t.related_semantic
+            }
         })
         .map(|(i, _)| i)
         .collect();
+    // related passages are by meaning when the first of them is close only by meaning
+    let related_by_meaning = !answered
+        && shown
+            .first()
+            .is_some_and(|&i| !words_close(&ranked[i], t.related));
     Decision {
         answered,
+        by_meaning: by_meaning || related_by_meaning,
         confidence: (best.confidence() * 1000.0).round() / 1000.0,
         shown,
     }

@@ -2,15 +2,18 @@
 //!
 //! 1. [`question`]: the raw text becomes a [`question::Question`] (cleaned, its language,
 //!    what it asks for, its weighted words per article language, translated when needed);
-//! 2. [`gather`]: tantivy's BM25 finds candidate passages ([`gather::Found`]);
+//! 2. [`gather`]: tantivy's BM25 finds candidate passages ([`gather::Found`]), joined by
+//!    the passages closest by meaning when an embedding server is set;
 //! 3. [`rerank`]: a second pass over their term positions scores them
-//!    ([`rerank::Candidate`], best first);
+//!    ([`rerank::Candidate`], best first); when the words alone do not answer, the ranks by
+//!    words and by meaning are fused ([`fuse`]);
 //! 4. [`decide`]: whether they answer, and which to show ([`decide::Decision`]);
 //! 5. [`hits`]: the shown passages with their spans ([`Hit`]), or the closest articles.
 //!
 //! The [`Answer`] is plain data: the front ends render it.
 
 pub mod decide;
+pub mod fuse;
 pub mod gather;
 pub mod hits;
 pub mod question;
@@ -21,6 +24,7 @@ use std::ops::Range;
 use std::time::Instant;
 
 use serde::Serialize;
+use tantivy::DocAddress;
 
 pub use question::{clean_question, QuestionError, MAX_QUESTION_CHARS};
 
@@ -85,6 +89,10 @@ pub struct Answer {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub translations: Vec<Translated>,
     pub took_ms: f64,
+    /// Whether the question was also searched by meaning (an embedding server answered).
+    pub semantic: bool,
+    /// Whether what is shown was found by meaning rather than by the question's words.
+    pub by_meaning: bool,
     /// With [`Explain::Yes`]: the best candidates whatever was decided, with their signals,
     /// for the script that fits the decision's thresholds.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -108,6 +116,10 @@ pub struct Explained {
     pub score: f32,
     /// Whether it may answer at all (a date or a number asked for is there).
     pub answerable: bool,
+    /// By meaning: how much closer to the question than the passages around it (the
+    /// cosine above the last of the nearest passages), when searched by meaning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<f32>,
 }
 
 /// Candidates an explained answer carries.
@@ -133,6 +145,7 @@ pub(crate) fn ask(
     top: usize,
     lang: Option<Lang>,
     explain: Explain,
+    nearest: Option<Vec<(DocAddress, f32)>>,
 ) -> Result<Answer, AskError> {
     let started = Instant::now();
     let top = top.clamp(1, MAX_TOP);
@@ -149,14 +162,29 @@ pub(crate) fn ask(
         lang: q.lang,
         translations: q.translations(),
         took_ms: 0.0,
+        semantic: nearest.is_some(),
+        by_meaning: false,
         candidates: vec![],
     };
     if !q.terms.is_empty() {
-        let found = gather::gather(&searcher, &q)?;
-        let ranked = rerank::rerank(&searcher, &q, &found)?;
-        let decision = decide::decide(&q, &ranked, &decide::thresholds());
+        let t = decide::thresholds();
+        let mut found = gather::gather(&searcher, &q)?;
+        if let Some(near) = &nearest {
+            for &(address, _) in near {
+                if found.iter().all(|f| f.1 != address) {
+                    found.push((0.0, address));
+                }
+            }
+        }
+        let mut ranked = rerank::rerank(&searcher, &q, &found)?;
+        let meaning = match &nearest {
+            Some(near) => fuse::fuse(&q, &mut ranked, near, &t),
+            None => vec![],
+        };
+        let decision = decide::decide(&q, &ranked, &meaning, &t);
         answer.confidence = decision.confidence;
         answer.answered = decision.answered;
+        answer.by_meaning = decision.by_meaning;
         let mut shown: Vec<Hit> = Vec::with_capacity(top);
         for &i in &decision.shown {
             let c = &ranked[i];
@@ -186,7 +214,7 @@ pub(crate) fn ask(
             answer.related = shown;
         }
         if explain == Explain::Yes {
-            for c in ranked.iter().take(EXPLAINED) {
+            for (i, c) in ranked.iter().enumerate().take(EXPLAINED) {
                 let h = hits::hit(snapshot, &searcher, q.terms_for(c.lang()), c, q.asks)?;
                 answer.candidates.push(Explained {
                     article: h.article,
@@ -194,6 +222,7 @@ pub(crate) fn ask(
                     confidence: (c.confidence() * 1000.0).round() / 1000.0,
                     score: h.score,
                     answerable: decide::answerable(&q, c),
+                    meaning: meaning.get(i).map(|m| (m * 1000.0).round() / 1000.0),
                 });
             }
         }

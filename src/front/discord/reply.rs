@@ -99,6 +99,7 @@ struct Words {
     no_articles: &'static str,
     summary_footer: &'static str,
     translated: &'static str,
+    by_meaning: &'static str,
 }
 
 fn words(lang: Lang) -> Words {
@@ -114,6 +115,8 @@ fn words(lang: Lang) -> Words {
             no_articles: "Aucun article n’est indexé.",
             summary_footer: "Résumé",
             translated: "Mots traduits :",
+            by_meaning:
+                "-# Trouvé par le sens (recherche sémantique), pas par les mots de la question.",
         },
         Lang::En => Words {
             no_answer: "The articles do not answer this question.",
@@ -126,6 +129,7 @@ fn words(lang: Lang) -> Words {
             no_articles: "No articles are indexed.",
             summary_footer: "Summary",
             translated: "Translated words:",
+            by_meaning: "-# Found by meaning (semantic search), not by the question's words.",
         },
     }
 }
@@ -133,7 +137,8 @@ fn words(lang: Lang) -> Words {
 /// The answer to /ask or a mention: one embed per passage (title linked to the article's
 /// url when it has one, source and paragraph in the footer, search time in the last
 /// footer); related passages the same way under a heading saying they do not answer
-/// directly; or a sentence saying the articles do not answer.
+/// directly; a line saying so when they were found by meaning; or a sentence saying the
+/// articles do not answer.
 pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
     let w = words(lang);
     // which of the question's words were searched as what, so the asker sees why it matched
@@ -202,12 +207,17 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
     for (e, hit) in embeds.iter_mut().zip(hits) {
         e.description = Some(highlight(hit, per_hit));
     }
-    // related passages come under their heading, never as answers
-    let content = match (heading, translated) {
-        (Some(h), Some(t)) => Some(format!("{h}\n{t}")),
-        (Some(h), None) => Some(h.to_string()),
-        (None, t) => t,
-    };
+    // related passages come under their heading, never as answers; passages found by
+    // meaning say so
+    let lines: Vec<&str> = [
+        heading,
+        answer.by_meaning.then_some(w.by_meaning),
+        translated.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let content = (!lines.is_empty()).then(|| lines.join("\n"));
     let mut reply = Reply {
         content,
         embeds,
@@ -460,6 +470,8 @@ mod tests {
             asks: crate::lang::cues::Asks::Other,
             confidence: 1.0,
             related: vec![],
+            semantic: false,
+            by_meaning: false,
             closest: vec![],
             lang: Lang::En,
             // a long question, every word translated: the list is cut, escaped
@@ -497,6 +509,8 @@ mod tests {
             asks: crate::lang::cues::Asks::Other,
             confidence: 0.1,
             related: vec![],
+            semantic: false,
+            by_meaning: false,
             closest: vec!["@everyone *Mali*".into()],
             lang: Lang::Fr,
             translations: vec![],
@@ -521,6 +535,8 @@ mod tests {
             asks: crate::lang::cues::Asks::Other,
             confidence: 0.3,
             related: vec![hit("Une patrouille @everyone à la frontière.")],
+            semantic: false,
+            by_meaning: false,
             closest: vec!["Mali".into()],
             lang: Lang::Fr,
             translations: vec![],
@@ -541,6 +557,41 @@ mod tests {
             en.content.as_deref(),
             Some("No direct answer in the articles; related passages:")
         );
+        // found by meaning: said under the heading, in the asker's language
+        let meant = Answer {
+            semantic: true,
+            by_meaning: true,
+            ..a.clone()
+        };
+        let fr = answer(&meant, Lang::Fr, false);
+        check_limits(&fr);
+        let c = fr.content.as_deref().unwrap();
+        assert!(c.starts_with("Pas de réponse directe"), "{c}");
+        assert!(c.contains("Trouvé par le sens"), "{c}");
+        let en = answer(
+            &Answer {
+                answered: true,
+                hits: meant.related.clone(),
+                related: vec![],
+                ..meant
+            },
+            Lang::En,
+            true,
+        );
+        assert_eq!(
+            en.content.as_deref(),
+            Some("-# Found by meaning (semantic search), not by the question's words.")
+        );
+        // searched by meaning, found by the words: nothing said
+        let words = answer(
+            &Answer {
+                semantic: true,
+                ..a
+            },
+            Lang::En,
+            false,
+        );
+        assert!(!words.content.unwrap().contains("meaning"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Answer, ArticleEntry, BuildReport, Explained, Hit, Translated};
+use crate::engine::{Answer, ArticleEntry, BuildReport, EmbedReport, Explained, Hit, Translated};
 use crate::front::highlight;
 use crate::lang::cues::Asks;
 use crate::lang::Lang;
@@ -54,6 +54,10 @@ struct AnswerJson<'a> {
     #[serde(skip_serializing_if = "<[Translated]>::is_empty")]
     translations: &'a [Translated],
     took_ms: f64,
+    /// The question was also searched by meaning.
+    semantic: bool,
+    /// What is shown was found by meaning rather than by the question's words.
+    by_meaning: bool,
     #[serde(skip_serializing_if = "<[Explained]>::is_empty")]
     candidates: &'a [Explained],
 }
@@ -71,6 +75,8 @@ pub fn answer_json(answer: &Answer) -> String {
         lang: answer.lang,
         translations: &answer.translations,
         took_ms: answer.took_ms,
+        semantic: answer.semantic,
+        by_meaning: answer.by_meaning,
         candidates: &answer.candidates,
     };
     serde_json::to_string(&view).unwrap_or_else(|e| error_json(&answer.question, &e.to_string()))
@@ -121,8 +127,23 @@ pub fn articles_json(articles: &[ArticleEntry]) -> String {
 }
 
 /// A build report as one JSON line.
-pub fn report_json(report: &BuildReport) -> String {
-    serde_json::to_string(report).unwrap_or_else(|_| "{}".to_string())
+/// A build report as one JSON line, with what embedding did when an embedding server is set
+/// (under `"embeddings"`: passages, with_vectors, embedded, seconds, failed).
+pub fn report_json(report: &BuildReport, embedded: Option<&EmbedReport>) -> String {
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    if let (Some(e), Some(map)) = (embedded, value.as_object_mut()) {
+        map.insert(
+            "embeddings".into(),
+            serde_json::json!({
+                "passages": e.passages,
+                "with_vectors": e.with_vectors,
+                "embedded": e.embedded,
+                "seconds": (e.seconds * 100.0).round() / 100.0,
+                "failed": e.failed,
+            }),
+        );
+    }
+    value.to_string()
 }
 
 /// Any other value (a summary, a topic summary) as one JSON line.

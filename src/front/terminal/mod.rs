@@ -9,7 +9,8 @@ use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 
 use crate::engine::{
-    AskError, Engine, Explain, IndexError, ReindexError, Services, SummaryError, MAX_QUESTION_CHARS,
+    AskError, EmbedReport, Engine, Explain, IndexError, ReindexError, Services, SummaryError,
+    MAX_QUESTION_CHARS,
 };
 use render::Style;
 
@@ -23,15 +24,22 @@ struct TerminalProgress {
     started: std::time::Instant,
     bar: std::sync::OnceLock<indicatif::ProgressBar>,
     enabled: bool,
+    /// The bar's template: what is counted.
+    template: &'static str,
 }
 
 impl TerminalProgress {
     fn new() -> TerminalProgress {
+        TerminalProgress::counting("indexing {bar:40} {pos}/{len} articles, {eta} left")
+    }
+
+    fn counting(template: &'static str) -> TerminalProgress {
         use std::io::IsTerminal;
         TerminalProgress {
             started: std::time::Instant::now(),
             bar: std::sync::OnceLock::new(),
             enabled: std::io::stderr().is_terminal(),
+            template,
         }
     }
 
@@ -41,10 +49,8 @@ impl TerminalProgress {
         }
         let bar = self.bar.get_or_init(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
-            let style = indicatif::ProgressStyle::with_template(
-                "indexing {bar:40} {pos}/{len} articles, {eta} left",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            let style = indicatif::ProgressStyle::with_template(self.template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
             bar.set_style(style);
             bar
         });
@@ -68,10 +74,34 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// The engine for questions: the index built or refreshed first when the corpus changed.
+    /// The engine: the index built or refreshed first when the corpus changed.
     pub fn engine(&self) -> Result<Engine, IndexError> {
         Engine::open(&self.corpus, &self.index, self.services.clone())
     }
+
+    /// The engine for questions: [`Setup::engine`], and, with an embedding server, the
+    /// passages it has no vector for embedded first (once: vectors are cached).
+    pub fn engine_for_questions(&self) -> Result<Engine, IndexError> {
+        let engine = self.engine()?;
+        if let Some(report) = embed(&engine) {
+            if let Some(why) = &report.failed {
+                tracing::warn!(
+                    "{} of {} passages have no vector: they are found by their words only ({why})",
+                    report.passages - report.with_vectors,
+                    report.passages
+                );
+            }
+        }
+        Ok(engine)
+    }
+}
+
+/// Embeds the passages the vector cache lacks, with a progress bar on a terminal.
+fn embed(engine: &Engine) -> Option<EmbedReport> {
+    let bar = TerminalProgress::counting("embedding {bar:40} {pos}/{len} passages, {eta} left");
+    let report = engine.embed(&|done, total| bar.show(done, total));
+    bar.finish();
+    report
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +134,7 @@ pub fn index(
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
     let bar = TerminalProgress::new();
-    let (_, report) = Engine::build(
+    let (engine, report) = Engine::build(
         &setup.corpus,
         &setup.index,
         setup.services.clone(),
@@ -112,10 +142,14 @@ pub fn index(
         &|done, total| bar.show(done, total),
     )?;
     bar.finish();
+    let embedded = embed(&engine);
     if json {
-        writeln!(out, "{}", json::report_json(&report))?;
+        writeln!(out, "{}", json::report_json(&report, embedded.as_ref()))?;
     } else {
         write!(out, "{}", render::report_text(&report))?;
+        if let Some(e) = &embedded {
+            write!(out, "{}", render::embed_text(e))?;
+        }
     }
     Ok(Outcome::Done)
 }
@@ -140,7 +174,7 @@ pub fn ask(
     style: Style,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
-    let engine = setup.engine()?;
+    let engine = setup.engine_for_questions()?;
     match engine.ask(question, top) {
         Ok(answer) if json => writeln!(out, "{}", json::answer_json(&answer))?,
         Ok(answer) => write!(out, "{}", render::answer_text(&answer, style))?,
@@ -205,7 +239,7 @@ pub fn ask_lines(
     explain: Explain,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
-    let engine = setup.engine()?;
+    let engine = setup.engine_for_questions()?;
     let mut buf = Vec::new();
     while let Some(line) = read_line(input, &mut buf, MAX_LINE_BYTES)? {
         let reply = match line {
@@ -278,7 +312,7 @@ pub fn topic(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
-    let engine = setup.engine()?;
+    let engine = setup.engine_for_questions()?;
     let s = match engine.topic(question, n) {
         Ok(s) => s,
         Err(AskError::Question(e)) => {

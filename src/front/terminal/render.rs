@@ -3,7 +3,7 @@
 //! from the corpus or the asker stripped of control characters. Nothing here searches or
 //! reads files: it only formats what the engine returns.
 
-use crate::engine::{Answer, ArticleEntry, BuildReport, Hit, Summary, TopicSummary};
+use crate::engine::{Answer, ArticleEntry, BuildReport, EmbedReport, Hit, Summary, TopicSummary};
 pub use crate::front::highlight::strip_controls;
 use crate::front::highlight::{self, push_without_controls, Markers};
 
@@ -32,6 +32,9 @@ pub fn answer_text(answer: &Answer, style: Style) -> String {
             })
             .collect();
         out.push_str(&format!("Translated: {}\n\n", list.join("; ")));
+    }
+    if answer.by_meaning && (answer.answered || !answer.related.is_empty()) {
+        out.push_str("Found by meaning (semantic search), not by the question's words.\n\n");
     }
     let hits = if answer.answered {
         &answer.hits
@@ -118,6 +121,21 @@ pub fn articles_text(articles: &[ArticleEntry]) -> String {
         if articles.len() == 1 { "" } else { "s" },
         articles.iter().map(|a| a.passages as u64).sum::<u64>()
     ));
+    out
+}
+
+/// What embedding the passages did, in words.
+pub fn embed_text(report: &EmbedReport) -> String {
+    let mut out = format!(
+        "Vectors for {} of {} passages: {} embedded now in {:.1} s, the others from the cache.\n",
+        report.with_vectors, report.passages, report.embedded, report.seconds
+    );
+    if let Some(why) = &report.failed {
+        out.push_str(&format!(
+            "  the others are found by their words only: {}\n",
+            strip_controls(why)
+        ));
+    }
     out
 }
 

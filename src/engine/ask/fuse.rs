@@ -1,0 +1,59 @@
+//! Words and meaning together. When the question's words alone answer, their ranking stands:
+//! a question asked in the articles' words is answered as without an embedding server. When
+//! they do not, the ranks by words and by meaning are fused (reciprocal-rank fusion), so a
+//! passage that says the same thing in other words can come first; the decision then also
+//! reads how far each passage stands out by meaning.
+
+use std::collections::HashMap;
+
+use tantivy::DocAddress;
+
+use super::decide::{answerable, Thresholds};
+use super::question::Question;
+use super::rerank::Candidate;
+
+/// Reciprocal-rank fusion's constant: how fast a rank's credit falls (1/(K + rank)). Small,
+/// as only the first few of 20 candidates matter.
+const RRF_K: f32 = 5.0;
+
+/// Reorders `ranked` when its words do not answer, and returns each candidate's meaning
+/// signal, in the new order: its cosine with the question above the cosine of the last of
+/// the `near` passages (the question's own baseline, as a model's cosines crowd in a narrow
+/// band), 0 for a passage not among them.
+pub(crate) fn fuse(
+    q: &Question,
+    ranked: &mut [Candidate],
+    near: &[(DocAddress, f32)],
+    t: &Thresholds,
+) -> Vec<f32> {
+    let floor = near.iter().map(|n| n.1).fold(f32::INFINITY, f32::min);
+    let by_meaning: HashMap<DocAddress, (usize, f32)> = near
+        .iter()
+        .enumerate()
+        .map(|(rank, &(address, cosine))| (address, (rank, cosine - floor)))
+        .collect();
+    let words_answer = ranked
+        .first()
+        .is_some_and(|b| b.confidence() >= t.answer && answerable(q, b));
+    if !words_answer {
+        let mut by_words = 0usize;
+        let mut fused: HashMap<DocAddress, f32> = HashMap::with_capacity(ranked.len());
+        for c in ranked.iter() {
+            let mut score = 0.0;
+            if c.coverage > 0.0 {
+                score += 1.0 / (RRF_K + by_words as f32);
+                by_words += 1;
+            }
+            if let Some(&(rank, _)) = by_meaning.get(&c.address) {
+                score += 1.0 / (RRF_K + rank as f32);
+            }
+            fused.insert(c.address, score);
+        }
+        // stable: equal fused scores keep the words' order
+        ranked.sort_by(|a, b| fused[&b.address].total_cmp(&fused[&a.address]));
+    }
+    ranked
+        .iter()
+        .map(|c| by_meaning.get(&c.address).map_or(0.0, |m| m.1))
+        .collect()
+}
