@@ -6,18 +6,22 @@ Usage:
 
 SET is one of: literal, paraphrase, dev-corpus (default: all three). Each set is asked through
 `kiosque ask --json --explain -` over its own corpus (the bundled articles, or
-tests/fixtures/dev-corpus), in a temporary index, with the settings of the environment
-(KIOSQUE_THESAURUS, KIOSQUE_EMBEDDINGS_URL, KIOSQUE_DICTIONARY_DIR...).
+tests/fixtures/dev-corpus), with the settings of the environment (KIOSQUE_THESAURUS,
+KIOSQUE_EMBEDDINGS_URL, KIOSQUE_DICTIONARY_DIR...), in an index kept under --index-root
+(default target/dev-eval), one per set and embedding model, so passages are embedded once.
 
 Counts, as kiosque is judged: a question whose answer is in the articles is a hit only when
 kiosque answers it (not when it shows related passages) and the answer is in its first passage
 (first) or first three (top 3); a question no article answers is refused when kiosque does not
 answer it (related passages are allowed).
 
---fit searches the thresholds that kiosque's decision uses (the lexical confidence needed to
-answer, the one needed to show related passages, and the same for the semantic similarity
-when an embedding server is set) on the candidates `--explain` returns, maximising
-top-3 hits + refusals with at least 80 % of unanswerable questions refused, and prints them;
+--fit searches the thresholds that kiosque's decision uses on the candidates `--explain`
+returns, maximising top-3 hits + refusals with at least 75 % of unanswerable questions
+refused, and prints them: without an embedding server, the lexical confidence needed to
+answer and the one needed to show related passages; with one, the meaning signal's two
+thresholds (how far a passage stands out by meaning), the lexical ones kept as they are
+(the words' ranking stands when it answers, so the replay is then exact but for the check
+of the answering sentence);
 --write also writes them to src/engine/ask/decision.json, which kiosque reads when built.
 """
 import argparse
@@ -27,8 +31,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import tempfile
-import unicodedata
 import re
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -42,11 +44,8 @@ DECISION = ROOT / "src" / "engine" / "ask" / "decision.json"
 ANSWERABLE = {"answer", "paraphrase", "paraphrase_en", "cross"}
 
 
-def norm(text):
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("\u2019", "'").replace("\u00a0", " ").replace("\u202f", " ")
-    return re.sub(r"\s+", " ", text).strip().lower()
+sys.path.insert(0, str(FIX))
+from score import norm  # noqa: E402  (one normalisation for both scorers)
 
 
 def holds(passage, case):
@@ -56,23 +55,32 @@ def holds(passage, case):
     )
 
 
-def run(kiosque, questions, corpus):
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, RUST_LOG="error")
-        cmd = [kiosque, "--corpus", str(corpus), "--index", f"{tmp}/index", "ask", "--json", "--explain", "-"]
-        text = "".join(q["q"].replace("\n", " ") + "\n" for q in questions)
-        out = subprocess.run(cmd, input=text, capture_output=True, text=True, env=env, check=True)
-        return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+def run(kiosque, questions, corpus, index):
+    env = dict(os.environ, RUST_LOG="error")
+    cmd = [kiosque, "--corpus", str(corpus), "--index", str(index), "ask", "--json", "--explain", "-"]
+    text = "".join(q["q"].replace("\n", " ") + "\n" for q in questions)
+    out = subprocess.run(cmd, input=text, capture_output=True, text=True, env=env, check=True)
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
 
 def outcome(reply, t):
-    """What kiosque would reply with thresholds t: ('answer'|'related'|'none', candidates)."""
+    """What kiosque would reply with thresholds t: ('answer'|'related'|'none', candidates).
+    Mirrors src/engine/ask/decide.rs: the words answer when the best candidate's confidence
+    reaches t["answer"] (and a date or number asked for is there); otherwise meaning answers
+    when the best holds the kind of fact asked for, stands t["answer_semantic"] above the last
+    of the closest passages, has a cosine of t["answer_cosine"] and stands t["answer_gap"]
+    above the next closest passage."""
     cands = reply.get("candidates", [])
     if not cands:
         return "none", []
     best = cands[0]
-    lex, sem = best.get("confidence", 0.0), best.get("semantic")
-    if best.get("answerable", True) and (lex >= t["answer"] or (sem is not None and sem >= t["answer_semantic"])):
+    lex, sem = best.get("confidence", 0.0), best.get("meaning")
+    answerable = best.get("answerable", True)
+    if answerable and lex >= t["answer"]:
+        return "answer", cands
+    if (answerable and sem is not None and best.get("holds_asked", True)
+            and sem >= t["answer_semantic"] and best.get("cosine", 0.0) >= t.get("answer_cosine", 2.0)
+            and best.get("meaning_gap", 0.0) >= t.get("answer_gap", 2.0)):
         return "answer", cands
     if lex >= t["related"] or (sem is not None and sem >= t["related_semantic"]):
         return "related", cands
@@ -80,7 +88,7 @@ def outcome(reply, t):
 
 
 def score(cases, replies, t):
-    s = dict(answerable=0, first=0, top3=0, related=0, none=0, refused=0)
+    s = dict(answerable=0, first=0, top3=0, related=0, none=0, refused=0, related_none=0)
     for case, reply in zip(cases, replies):
         kind, cands = outcome(reply, t)
         if case["kind"] in ANSWERABLE:
@@ -93,6 +101,7 @@ def score(cases, replies, t):
         elif case["kind"] == "none":
             s["none"] += 1
             s["refused"] += kind != "answer"
+            s["related_none"] += kind == "related"
     return s
 
 
@@ -126,6 +135,7 @@ def main():
     ap.add_argument("--kiosque", default=str(ROOT / "target" / "release" / "kiosque"))
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--index-root", default=str(ROOT / "target" / "dev-eval"))
     ap.add_argument("sets", nargs="*", default=list(SETS))
     args = ap.parse_args()
     current = json.loads(DECISION.read_text())
@@ -134,33 +144,52 @@ def main():
         path, corpus = SETS[name]
         cases = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
         cases = [c for c in cases if c["kind"] in ANSWERABLE | {"none"}]
-        data.append((name, cases, run(args.kiosque, cases, corpus)))
+        served = os.environ.get("KIOSQUE_EMBEDDINGS_URL", "").strip()
+        model = os.environ.get("KIOSQUE_EMBEDDINGS_MODEL", "default") if served else "words"
+        index = pathlib.Path(args.index_root) / f"{name}-{re.sub(r'[^A-Za-z0-9.-]', '_', model)}"
+        data.append((name, cases, run(args.kiosque, cases, corpus, index)))
     print("as kiosque replied, with the thresholds in", DECISION.relative_to(ROOT), current)
     for name, cases, replies in data:
         print(line(name, actual(cases, replies)))
     if not args.fit:
         return
-    grid = [x / 100 for x in range(5, 100, 5)]
-    sem_grid = [x / 100 for x in range(70, 100, 2)] + [2.0]
-    has_sem = any(c.get("semantic") is not None for _, _, rs in data for r in rs for c in r.get("candidates", []))
+    has_sem = any(c.get("meaning") is not None for _, _, rs in data for r in rs for c in r.get("candidates", []))
+    # A wrong answer is worse than none: refusals count twice; related passages holding the
+    # answer a quarter, and related passages shown for a question nothing answers minus a
+    # quarter.
+    def gain(t):
+        totals = [score(c, rs, t) for _, c, rs in data]
+        refused = sum(s["refused"] for s in totals) / max(sum(s["none"] for s in totals), 1)
+        return sum(s["top3"] + 2 * s["refused"] + 0.25 * (s["related"] - s["related_none"])
+                   for s in totals), refused
     best = None
-    for a, r in itertools.product(grid, grid):
-        if r > a:
-            continue
-        for sa, sr in itertools.product(sem_grid if has_sem else [2.0], sem_grid if has_sem else [2.0]):
-            if sr > sa:
+    if has_sem:
+        # the words' thresholds stay: their ranking stands when they answer
+        for sa, sc, sg in itertools.product([x / 1000 for x in range(0, 200, 5)] + [2.0],
+                                            [x / 100 for x in range(75, 96)],
+                                            [-1.0, 0.0, 0.005, 0.01, 0.02, 0.03, 0.05]):
+            t = dict(current, answer_semantic=sa, answer_cosine=sc, answer_gap=sg, related_semantic=2.0)
+            g, _ = gain(t)
+            if best is None or (g, sa, sc, sg) > best[0]:
+                best = ((g, sa, sc, sg), t)
+        t = best[1]
+        for sr in [x / 1000 for x in range(0, 200, 5)] + [2.0]:
+            g, _ = gain(dict(t, related_semantic=sr))
+            if (g, sr) > best[0][:1] + (t["related_semantic"],):
+                best = ((g, sr), dict(t, related_semantic=sr))
+    else:
+        grid = [x / 100 for x in range(5, 100, 5)]
+        for a, r in itertools.product(grid, grid):
+            if r > a:
                 continue
-            t = dict(answer=a, related=r, answer_semantic=sa, related_semantic=sr)
-            totals = [score(c, rs, t) for _, c, rs in data]
-            refused = sum(s["refused"] for s in totals) / max(sum(s["none"] for s in totals), 1)
-            if refused < 0.8:
+            t = dict(current, answer=a, related=r)
+            g, refused = gain(t)
+            if refused < 0.75:
                 continue
-            gain = sum(s["top3"] + s["refused"] + 0.25 * s["related"] for s in totals)
-            key = (gain, a, r)
-            if best is None or key > best[0]:
-                best = (key, t)
+            if best is None or (g, a, r) > best[0]:
+                best = ((g, a, r), t)
     if best is None:
-        sys.exit("no thresholds refuse 80 % of the unanswerable questions")
+        sys.exit("no thresholds refuse 75 % of the unanswerable questions")
     t = best[1]
     print("fitted (replayed on the candidates, without the check of the answering sentence)", t)
     for name, cases, replies in data:

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use super::fuse::Meaning;
 use super::question::Question;
 use super::rerank::Candidate;
 use crate::lang::cues::{self, Asks};
@@ -28,10 +29,22 @@ pub struct Thresholds {
     pub answer: f32,
     /// Lexical confidence needed to show related passages.
     pub related: f32,
-    /// Semantic similarity needed to answer (above 1: never by meaning alone).
+    /// By meaning, when the words do not answer: how far above the last of the closest
+    /// passages the best must stand to answer (above 1: never by meaning) ...
     pub answer_semantic: f32,
-    /// Semantic similarity needed to show related passages.
+    /// ... its cosine with the question ...
+    #[serde(default = "never")]
+    pub answer_cosine: f32,
+    /// ... and how far above the next closest passage.
+    #[serde(default = "never")]
+    pub answer_gap: f32,
+    /// How far above the last of the closest passages a passage must stand to be shown as
+    /// related.
     pub related_semantic: f32,
+}
+
+fn never() -> f32 {
+    2.0
 }
 
 /// The thresholds fitted on the development sets, compiled in.
@@ -43,6 +56,8 @@ pub fn thresholds() -> Thresholds {
             answer: 0.5,
             related: 0.5,
             answer_semantic: 2.0,
+            answer_cosine: 2.0,
+            answer_gap: 2.0,
             related_semantic: 2.0,
         })
     })
@@ -72,7 +87,7 @@ pub(crate) fn answerable(q: &Question, c: &Candidate) -> bool {
 pub(crate) fn decide(
     q: &Question,
     ranked: &[Candidate],
-    meaning: &[f32],
+    meaning: &[Meaning],
     t: &Thresholds,
 ) -> Decision {
     let Some(best) = ranked.first() else {
@@ -83,7 +98,15 @@ pub(crate) fn decide(
             shown: vec![],
         };
     };
-    let meant = |i: usize| meaning.get(i).copied().unwrap_or(0.0);
+    let meant = |i: usize| meaning.get(i).map_or(0.0, |m| m.above);
+    // answering by meaning asks more: the kind of fact asked for must be there, and the
+    // passage must be close to the question and closer than the others
+    let answers_by_meaning = |i: usize, c: &Candidate| {
+        meaning.get(i).is_some_and(|m| {
+            m.above >= t.answer_semantic && m.cosine >= t.answer_cosine && m.gap >= t.answer_gap
+        }) && answerable(q, c)
+            && (q.asks == Asks::Other || c.cues.has(q.asks))
+    };
     // the bar a candidate must pass to answer
     let bar = |c: &Candidate| {
         if answerable(q, c) {
@@ -93,7 +116,7 @@ pub(crate) fn decide(
         }
     };
     let by_words = best.confidence() >= bar(best);
-    let by_meaning = !by_words && answerable(q, best) && meant(0) >= t.answer_semantic;
+    let by_meaning = !by_words && answers_by_meaning(0, best);
     let answered = by_words || by_meaning;
     let words_close = |c: &Candidate, bar: f32| {
         c.confidence() >= bar && c.coverage > 0.0 && c.score >= best.score * OTHERS_SCORE
@@ -105,7 +128,10 @@ pub(crate) fn decide(
             if by_words {
                 words_close(c, bar(c) * OTHERS_BAR)
             } else if by_meaning {
-                answerable(q, c) && meant(i) >= t.answer_semantic
+                i == 0
+                    || (answerable(q, c)
+                        && meant(i) >= t.answer_semantic
+                        && meant(i) >= meant(0) * OTHERS_BAR)
             } else {
                 words_close(c, t.related) || meant(i) >= t.related_semantic
             }

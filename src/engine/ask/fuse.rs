@@ -16,21 +16,48 @@ use super::rerank::Candidate;
 /// as only the first few of 20 candidates matter.
 const RRF_K: f32 = 5.0;
 
-/// Reorders `ranked` when its words do not answer, and returns each candidate's meaning
-/// signal, in the new order: its cosine with the question above the cosine of the last of
-/// the `near` passages (the question's own baseline, as a model's cosines crowd in a narrow
-/// band), 0 for a passage not among them.
+/// What the search by meaning says of a candidate.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Meaning {
+    /// Its rank among the passages closest by meaning (none: not among them).
+    pub rank: Option<usize>,
+    /// Its cosine with the question (0 when not among the closest).
+    pub cosine: f32,
+    /// Its cosine above the cosine of the last of the closest passages: the question's own
+    /// baseline, as a model's cosines crowd in a narrow band.
+    pub above: f32,
+    /// Its cosine above the best cosine of the other closest passages (negative when
+    /// another is closer): how much it stands out from the next.
+    pub gap: f32,
+}
+
+/// Reorders `ranked` when its words do not answer, and returns what meaning says of each
+/// candidate, in the new order.
 pub(crate) fn fuse(
     q: &Question,
     ranked: &mut [Candidate],
     near: &[(DocAddress, f32)],
     t: &Thresholds,
-) -> Vec<f32> {
+) -> Vec<Meaning> {
     let floor = near.iter().map(|n| n.1).fold(f32::INFINITY, f32::min);
-    let by_meaning: HashMap<DocAddress, (usize, f32)> = near
+    let by_meaning: HashMap<DocAddress, Meaning> = near
         .iter()
         .enumerate()
-        .map(|(rank, &(address, cosine))| (address, (rank, cosine - floor)))
+        .map(|(rank, &(address, cosine))| {
+            let next = near
+                .iter()
+                .enumerate()
+                .filter(|&(other, _)| other != rank)
+                .map(|(_, n)| n.1)
+                .fold(f32::NEG_INFINITY, f32::max);
+            let m = Meaning {
+                rank: Some(rank),
+                cosine,
+                above: cosine - floor,
+                gap: if next.is_finite() { cosine - next } else { 0.0 },
+            };
+            (address, m)
+        })
         .collect();
     let words_answer = ranked
         .first()
@@ -44,7 +71,7 @@ pub(crate) fn fuse(
                 score += 1.0 / (RRF_K + by_words as f32);
                 by_words += 1;
             }
-            if let Some(&(rank, _)) = by_meaning.get(&c.address) {
+            if let Some(rank) = by_meaning.get(&c.address).and_then(|m| m.rank) {
                 score += 1.0 / (RRF_K + rank as f32);
             }
             fused.insert(c.address, score);
@@ -54,6 +81,6 @@ pub(crate) fn fuse(
     }
     ranked
         .iter()
-        .map(|c| by_meaning.get(&c.address).map_or(0.0, |m| m.1))
+        .map(|c| by_meaning.get(&c.address).copied().unwrap_or_default())
         .collect()
 }

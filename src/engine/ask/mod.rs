@@ -120,6 +120,20 @@ pub struct Explained {
     /// cosine above the last of the nearest passages), when searched by meaning.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub meaning: Option<f32>,
+    /// By meaning: its cosine with the question, and its rank among the closest passages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cosine: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meaning_rank: Option<usize>,
+    /// By meaning: its cosine above the best of the other closest passages'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meaning_gap: Option<f32>,
+    /// Whether it holds the kind of fact asked for (a person, a date, a number, a place;
+    /// always for other questions).
+    pub holds_asked: bool,
+    /// Share of the question's weight it holds, and how close together.
+    pub coverage: f32,
+    pub proximity: f32,
 }
 
 /// Candidates an explained answer carries.
@@ -222,7 +236,13 @@ pub(crate) fn ask(
                     confidence: (c.confidence() * 1000.0).round() / 1000.0,
                     score: h.score,
                     answerable: decide::answerable(&q, c),
-                    meaning: meaning.get(i).map(|m| (m * 1000.0).round() / 1000.0),
+                    meaning: meaning.get(i).map(|m| (m.above * 1000.0).round() / 1000.0),
+                    cosine: meaning.get(i).map(|m| (m.cosine * 1000.0).round() / 1000.0),
+                    meaning_rank: meaning.get(i).and_then(|m| m.rank),
+                    meaning_gap: meaning.get(i).map(|m| (m.gap * 1000.0).round() / 1000.0),
+                    holds_asked: q.asks == Asks::Other || c.cues.has(q.asks),
+                    coverage: (c.coverage * 1000.0).round() / 1000.0,
+                    proximity: (c.proximity * 1000.0).round() / 1000.0,
                 });
             }
         }
