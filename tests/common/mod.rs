@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests: a temporary copy of the bundled corpus and a way
-//! to run the real `kiosque` binary on it.
+//! to run the real `kiosque` binary on it; a real embedding server in [`embed_server`].
 
 #![allow(dead_code)]
+
+pub mod embed_server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
