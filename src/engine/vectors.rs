@@ -402,6 +402,29 @@ mod tests {
     }
 
     #[test]
+    fn one_writer_at_a_time_the_others_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = key("m/e5", crate::engine::embed::text_key("un"));
+        let mut first = VectorCache::open(dir.path(), "m/e5", 2).unwrap();
+        first.put(k, &[1.0, 0.0]).unwrap();
+        first.flush().unwrap();
+        let mut second = VectorCache::open(dir.path(), "m/e5", 2).unwrap();
+        assert!(first.writable() && !second.writable());
+        assert_eq!(
+            second.get(k),
+            Some(&[1.0, 0.0][..]),
+            "it reads what is there"
+        );
+        let other = key("m/e5", crate::engine::embed::text_key("deux"));
+        assert!(second.put(other, &[0.0, 1.0]).is_err());
+        assert!(second.flush().is_ok());
+        assert_eq!(VectorCache::stored_dim(dir.path(), "m/e5"), Some(2));
+        assert_eq!(VectorCache::stored_dim(dir.path(), "other"), None);
+        drop(first);
+        assert!(VectorCache::open(dir.path(), "m/e5", 2).unwrap().writable());
+    }
+
+    #[test]
     fn exact_search_finds_the_closest_first() {
         let mut set = VectorSet::new(16);
         for i in 0..500 {
