@@ -440,6 +440,64 @@ mod tests {
     }
 
     #[test]
+    fn embedding_settings_are_checked() {
+        let parse = |args: &[&str]| {
+            let mut all = vec!["kiosque"];
+            all.extend_from_slice(args);
+            all.push("articles");
+            Config::try_parse_from(all).unwrap().embeddings()
+        };
+        assert_eq!(parse(&[]), Ok(None));
+        assert_eq!(
+            parse(&["--embeddings-url", " "]),
+            Ok(None),
+            "empty is unset"
+        );
+        let e = parse(&[
+            "--embeddings-url",
+            "http://127.0.0.1:8000/v1/",
+            "--embeddings-key",
+            "sk-secret",
+            "--embeddings-style",
+            "e5",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(e.url, "http://127.0.0.1:8000/v1");
+        assert_eq!(e.model, "multilingual-e5-small");
+        assert_eq!(e.style, Some(Style::E5Prefix));
+        assert!(!format!("{e:?}").contains("sk-secret"), "the key is hidden");
+        for bad in [
+            "ftp://x",
+            "http://",
+            "http:///v1",
+            "127.0.0.1:8000",
+            "http://a b",
+        ] {
+            assert!(
+                matches!(
+                    parse(&["--embeddings-url", bad]),
+                    Err(ConfigError::Invalid("KIOSQUE_EMBEDDINGS_URL", _))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            parse(&[
+                "--embeddings-url",
+                "http://h/v1",
+                "--embeddings-style",
+                "odd"
+            ]),
+            Err(ConfigError::Invalid("KIOSQUE_EMBEDDINGS_STYLE", _))
+        ));
+        assert_eq!(
+            parse(&["--embeddings-url", "http://h/v1", "--embeddings-model", " "]),
+            Err(ConfigError::Missing("KIOSQUE_EMBEDDINGS_MODEL"))
+        );
+    }
+
+    #[test]
     fn token_is_required_and_hidden() {
         assert_eq!(
             serve(&[]).check().unwrap_err(),
