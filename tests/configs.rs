@@ -29,27 +29,6 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// Lower-cased, accents and apostrophes folded, spaces collapsed (as tests/fixtures/score.py).
-fn norm(s: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    for c in s.chars() {
-        let c = match c {
-            'à' | 'â' | 'ä' | 'À' | 'Â' => 'a',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' => 'e',
-            'î' | 'ï' | 'Î' => 'i',
-            'ô' | 'ö' | 'Ô' => 'o',
-            'ù' | 'û' | 'ü' | 'Û' => 'u',
-            'ç' | 'Ç' => 'c',
-            '\u{2019}' => '\'',
-            c if c.is_whitespace() => ' ',
-            c => c,
-        };
-        let _ = write!(out, "{}", c.to_lowercase());
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Asks every question of `set` (a JSONL file of tests/fixtures) over `corpus` with `env`,
 /// in an index of its own under `index`.
 fn score(set: &str, corpus: &Path, index: &Path, env: &[(&str, &str)]) -> Score {
@@ -96,10 +75,10 @@ fn score(set: &str, corpus: &Path, index: &Path, env: &[(&str, &str)]) -> Score 
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| norm(e.as_str().unwrap()))
+            .map(|e| common::norm(e.as_str().unwrap()))
             .collect();
         let holds = |h: &serde_json::Value| {
-            let p = norm(h["passage"].as_str().unwrap_or(""));
+            let p = common::norm(h["passage"].as_str().unwrap_or(""));
             case.get("source").is_none_or(|s| h["article"] == *s)
                 && expect.iter().any(|e| p.contains(e))
         };

@@ -42,29 +42,6 @@ const MAX_TOP: usize = kiosque::engine::MAX_TOP;
 /// Titles are cut to this many characters (`corpus::MAX_TITLE_CHARS`, private).
 const MAX_TITLE_CHARS: usize = 150;
 
-/// Lower-case, accents and spacing folded, as score.py does.
-fn norm(s: &str) -> String {
-    let folded: String = s
-        .replace(['\u{2019}'], "'")
-        .replace(['\u{a0}', '\u{202f}'], " ")
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' | 'À' | 'Â' => 'a',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' => 'e',
-            'î' | 'ï' | 'Î' => 'i',
-            'ô' | 'ö' | 'Ô' => 'o',
-            'ù' | 'û' | 'ü' | 'Û' => 'u',
-            'ç' | 'Ç' => 'c',
-            c => c,
-        })
-        .collect();
-    folded
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
 #[derive(Default, Debug)]
 struct Score {
     answer: usize,
@@ -96,11 +73,11 @@ fn score(snapshot: &Snapshot, file: &str) -> Score {
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|p| norm(p.as_str().unwrap()))
+                    .map(|p| common::norm(p.as_str().unwrap()))
                     .collect();
                 let source = case["source"].as_str().unwrap_or("*");
                 let rank = answer.hits.iter().take(3).position(|h| {
-                    let passage = norm(&h.passage);
+                    let passage = common::norm(&h.passage);
                     expect.iter().any(|p| passage.contains(p.as_str()))
                         && (source == "*" || h.article == source)
                 });

@@ -83,6 +83,29 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Lower-case, accents and spacing folded, as score.py does.
+pub fn norm(s: &str) -> String {
+    let folded: String = s
+        .replace(['\u{2019}'], "'")
+        .replace(['\u{a0}', '\u{202f}'], " ")
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'À' | 'Â' => 'a',
+            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' => 'e',
+            'î' | 'ï' | 'Î' => 'i',
+            'ô' | 'ö' | 'Ô' => 'o',
+            'ù' | 'û' | 'ü' | 'Û' => 'u',
+            'ç' | 'Ç' => 'c',
+            c => c,
+        })
+        .collect();
+    folded
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// Parses one JSON line.
 pub fn json(line: &str) -> serde_json::Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
