@@ -95,7 +95,8 @@ impl HttpEmbedder {
             style: Style::Plain,
             client,
             query_budget,
-            batch_budget: Duration::from_secs(300),
+            // 16 passages take 5 to 15 s on a small CPU server; a server past this is stuck
+            batch_budget: Duration::from_secs(60),
         };
         embedder.style = match style {
             Some(s) => s,
