@@ -1,5 +1,6 @@
 //! Quality at scale: the sample questions must still find their seed passage first when the
-//! two seed articles sit among at least 20,000 other French articles. The large corpus is not
+//! two seed articles sit among at least 20,000 other French articles, and our own literal
+//! questions (tests/fixtures/dev-questions.jsonl) nearly all of theirs. The large corpus is not
 //! in the repository: `python3 scripts/fetch-bench-corpus.py target/bench-corpus --articles
 //! 20000` builds it (`.ci/run` does), or KIOSQUE_SCALE_CORPUS names another directory. The
 //! test is ignored by a plain `cargo test`; run with `-- --include-ignored` (as CI does), it
@@ -12,6 +13,10 @@ use std::path::{Path, PathBuf};
 use kiosque::engine::{Engine, Services};
 
 const MIN_ARTICLES: usize = 20_000;
+/// Our literal questions that must find their passage first at scale, of 30: 26 with the
+/// article's lead counted for its passages and word families (25 before; the misses left
+/// are a passage of another article that names every word, and one-word questions).
+const MIN_DEV_FIRST: usize = 26;
 
 fn scale_corpus() -> PathBuf {
     std::env::var_os("KIOSQUE_SCALE_CORPUS")
@@ -21,7 +26,7 @@ fn scale_corpus() -> PathBuf {
 
 #[test]
 #[ignore = "needs the benchmark corpus: python3 scripts/fetch-bench-corpus.py target/bench-corpus --articles 20000 (or KIOSQUE_SCALE_CORPUS)"]
-fn sample_questions_still_first_among_20000_articles() {
+fn literal_questions_still_first_among_20000_articles() {
     let source = scale_corpus();
     let files: Vec<PathBuf> = std::fs::read_dir(&source)
         .map(|d| {
@@ -47,13 +52,32 @@ fn sample_questions_still_first_among_20000_articles() {
     let articles = engine.articles(1, 1).total;
     assert!(articles >= MIN_ARTICLES + 2);
 
-    let sample = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-questions.jsonl"),
-    )
-    .unwrap();
+    let (sample_first, sample_asked, sample_misses) =
+        first_hits(&engine, "tests/fixtures/sample-questions.jsonl");
+    let (dev_first, dev_asked, dev_misses) =
+        first_hits(&engine, "tests/fixtures/dev-questions.jsonl");
+    eprintln!(
+        "quality at scale among {articles} articles: {sample_first}/{sample_asked} sample \
+         questions first, {dev_first}/{dev_asked} of ours"
+    );
+    assert_eq!(sample_asked, 8);
+    assert!(sample_misses.is_empty(), "{sample_misses:#?}");
+    assert_eq!(dev_asked, 30);
+    assert!(
+        dev_first >= MIN_DEV_FIRST,
+        "{dev_first}/{dev_asked} of our questions first, at least {MIN_DEV_FIRST} expected; \
+         missed: {dev_misses:#?}"
+    );
+}
+
+/// Asks the literal questions (kind `answer`) of a question file: how many find their
+/// passage first, how many were asked, and the misses with what came first.
+fn first_hits(engine: &Engine, file: &str) -> (usize, usize, Vec<String>) {
+    let questions =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
     let mut misses = vec![];
     let mut asked = 0;
-    for line in sample.lines().filter(|l| !l.trim().is_empty()) {
+    for line in questions.lines().filter(|l| !l.trim().is_empty()) {
         let case: serde_json::Value = serde_json::from_str(line).unwrap();
         if case["kind"] != "answer" {
             continue;
@@ -70,16 +94,21 @@ fn sample_questions_still_first_among_20000_articles() {
         let first = answer.hits.first();
         let ok = first.is_some_and(|h| {
             h.article == case["source"].as_str().unwrap()
-                && expect.iter().any(|e| h.passage.contains(e))
+                && expect.iter().any(|e| norm(&h.passage).contains(&norm(e)))
         });
         if !ok {
             misses.push(format!("{q} → {:?}", first.map(|h| (&h.article, &h.title))));
         }
     }
-    eprintln!(
-        "quality at scale: {}/{asked} sample questions first among {} articles",
-        asked - misses.len(),
-        articles
-    );
-    assert!(misses.is_empty(), "{misses:#?}");
+    (asked - misses.len(), asked, misses)
+}
+
+/// Text as the scorer compares it: lower case, one kind of apostrophe and of space.
+fn norm(text: &str) -> String {
+    text.to_lowercase()
+        .replace('\u{2019}', "'")
+        .split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

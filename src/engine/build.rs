@@ -222,7 +222,9 @@ fn add_article(
         return Ok(Err(failed_entry(stamp, "no text".into())));
     }
     ids.insert(article.id.clone(), stamp.path.clone());
-    for p in &passages {
+    // not empty: checked above
+    let lead = &passages[0].text;
+    for (i, p) in passages.iter().enumerate() {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.article, &article.id);
         doc.add_u64(f.paragraph, p.paragraph as u64);
@@ -231,6 +233,10 @@ fn add_article(
         doc.add_text(f.passage, &p.text);
         doc.add_text(f.text(article.lang), &p.text);
         doc.add_text(f.title_terms(article.lang), &article.title);
+        // the lead is every later passage's context; the lead itself has its own words
+        if i > 0 {
+            doc.add_text(f.lead(article.lang), lead);
+        }
         let mut flags = cues::cues(&p.text).0;
         if article.lang == Lang::En {
             flags |= ENGLISH_FLAG;

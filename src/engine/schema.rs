@@ -1,8 +1,8 @@
 //! The index's schema, built once: one tantivy document per passage, with its article, place,
-//! title, source and stored text, the text and title analysed in French and in English, and
-//! fast fields of flags (the cues the passage holds, and whether it is English) and of the
-//! key of the passage's vector for semantic search. Field handles are kept typed in
-//! [`Fields`].
+//! title, source and stored text, the text, title and article lead analysed in French and in
+//! English, and fast fields of flags (the cues the passage holds, and whether it is English)
+//! and of the key of the passage's vector for semantic search. Field handles are kept typed
+//! in [`Fields`].
 
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, STORED,
@@ -13,7 +13,7 @@ use crate::lang::{analyzer, Lang};
 
 /// Bumped whenever the schema, the analyzers or the passage rules change: an index of another
 /// version is rebuilt.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 /// The flags fast field holds the cue bits and, at this bit, whether the passage is English.
 pub const ENGLISH_FLAG: u64 = 1 << 8;
 
@@ -29,6 +29,10 @@ pub struct Fields {
     pub text_en: Field,
     pub title_fr: Field,
     pub title_en: Field,
+    /// The article's lead (its first passage), analysed, on every other passage: what a
+    /// reader of the passage already knows of its subject.
+    pub lead_fr: Field,
+    pub lead_en: Field,
     pub flags: Field,
     /// A hash of the text semantic search embeds for the passage (its title and text): the
     /// key of its vector in the cache.
@@ -49,6 +53,13 @@ impl Fields {
             Lang::En => self.title_en,
         }
     }
+
+    pub fn lead(&self, lang: Lang) -> Field {
+        match lang {
+            Lang::Fr => self.lead_fr,
+            Lang::En => self.lead_en,
+        }
+    }
 }
 
 /// Builds the schema: one document per passage.
@@ -61,6 +72,14 @@ pub fn schema() -> (Schema, Fields) {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
     };
+    // the lead is only searched and checked for a word, never read at positions
+    let counted = |name: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(name)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        )
+    };
     let fields = Fields {
         article: b.add_text_field("article", STRING | STORED),
         paragraph: b.add_u64_field("paragraph", NumericOptions::default().set_stored()),
@@ -71,6 +90,8 @@ pub fn schema() -> (Schema, Fields) {
         text_en: b.add_text_field("text_en", analysed(analyzer::ENGLISH)),
         title_fr: b.add_text_field("title_fr", analysed(analyzer::FRENCH)),
         title_en: b.add_text_field("title_en", analysed(analyzer::ENGLISH)),
+        lead_fr: b.add_text_field("lead_fr", counted(analyzer::FRENCH)),
+        lead_en: b.add_text_field("lead_en", counted(analyzer::ENGLISH)),
         flags: b.add_u64_field("flags", NumericOptions::default().set_fast()),
         vkey: b.add_u64_field("vkey", NumericOptions::default().set_fast()),
     };

@@ -7,6 +7,7 @@ pub mod analyzer;
 mod cue_words;
 pub mod cues;
 pub mod dictionary;
+pub mod family;
 pub mod thesaurus;
 pub mod translate;
 

@@ -1,7 +1,8 @@
 //! Stage 3: re-ranking. The second pass reads the candidates' term positions from the index
-//! and prefers the passage that covers the question's rarer words (the title counting for
-//! every passage of its article), close together and in the question's order, and that holds
-//! the kind of fact the question asks for (a person, a date, a number, a place).
+//! and prefers the passage that covers the question's rarer words (the title and the lead
+//! counting for every passage of their article, a word's family for less), close together
+//! and in the question's order, and that holds the kind of fact the question asks for (a
+//! person, a date, a number, a place).
 
 use std::collections::HashMap;
 
@@ -18,6 +19,9 @@ use crate::lang::Lang;
 
 /// Words of the title count this much towards coverage: the title is every passage's context.
 const TITLE_SHARE: f32 = 0.8;
+/// Words of the article's lead (its first passage), for its other passages: the lead names
+/// what later passages refer to ("les deux pays"), but says more than the title.
+const LEAD_SHARE: f32 = 0.6;
 /// A synonym counts when the passage holds at least this share of the question's other
 /// words (by weight) as they are asked.
 const SYNONYM_CONTEXT: f32 = 0.5;
@@ -72,6 +76,7 @@ struct WordPostings {
     /// The word's other forms, with their shares and whether each is a synonym.
     others: Vec<(SegmentPostings, f32, bool)>,
     title: Option<SegmentPostings>,
+    lead: Option<SegmentPostings>,
 }
 
 /// Reads the candidates' term positions from the index and scores them.
@@ -102,6 +107,7 @@ fn score(
             };
             let text_index = segment.inverted_index(first.text.field())?;
             let title_index = segment.inverted_index(first.title.field())?;
+            let lead_index = segment.inverted_index(first.lead.field())?;
             let with_positions = IndexRecordOption::WithFreqsAndPositions;
             let mut per_word = Vec::with_capacity(t.words.len());
             for w in &t.words {
@@ -115,6 +121,7 @@ fn score(
                     text: text_index.read_postings(&w.text, with_positions)?,
                     others,
                     title: title_index.read_postings(&w.title, IndexRecordOption::Basic)?,
+                    lead: lead_index.read_postings(&w.lead, IndexRecordOption::Basic)?,
                 });
             }
             postings.push(per_word);
@@ -156,8 +163,14 @@ fn score(
                         }
                     }
                 }
-                if share == 0.0 && p.title.as_mut().is_some_and(|p| seek_to(p, doc)) {
-                    share = TITLE_SHARE;
+                if share < 1.0 {
+                    let mut in_context = 0.0f32;
+                    if p.title.as_mut().is_some_and(|p| seek_to(p, doc)) {
+                        in_context = TITLE_SHARE;
+                    } else if p.lead.as_mut().is_some_and(|p| seek_to(p, doc)) {
+                        in_context = LEAD_SHARE;
+                    }
+                    share = share.max(in_context);
                 }
                 if share > 0.0 {
                     direct = true;
