@@ -16,9 +16,11 @@ kiosque answers it (not when it shows related passages) and the answer is in its
 answer it (related passages are allowed).
 
 --fit searches the thresholds that kiosque's decision uses on the candidates `--explain`
-returns, maximising top-3 hits + refusals with at least 75 % of unanswerable questions
-refused, and prints them: without an embedding server, the lexical confidence needed to
-answer and the one needed to show related passages; with one, the meaning signal's two
+returns, maximising top-3 hits + twice the refusals (a wrong answer is worse than none) +
+a quarter of the related passages that hold the answer - a quarter of the questions nothing
+answers shown related passages, and prints them: without an embedding server, the lexical confidence needed to
+answer and the one needed to show related passages (the literal questions keeping every hit
+they have, the unanswerable ones every refusal); with one, the meaning signal's two
 thresholds (how far a passage stands out by meaning), the lexical ones kept as they are
 (the words' ranking stands when it answers, so the replay is then exact but for the check
 of the answering sentence);
@@ -178,18 +180,23 @@ def main():
             if (g, sr) > best[0][:1] + (t["related_semantic"],):
                 best = ((g, sr), dict(t, related_semantic=sr))
     else:
+        # literal questions must not lose what they have
+        floor = [score(c, rs, current)["top3"] for n, c, rs in data if n == "literal"]
+        # ... and the questions nothing answers no fewer refusals than now
+        _, least = gain(current)
         grid = [x / 100 for x in range(5, 100, 5)]
         for a, r in itertools.product(grid, grid):
             if r > a:
                 continue
             t = dict(current, answer=a, related=r)
             g, refused = gain(t)
-            if refused < 0.75:
+            literal = [score(c, rs, t)["top3"] for n, c, rs in data if n == "literal"]
+            if refused < least or any(l < f for l, f in zip(literal, floor)):
                 continue
             if best is None or (g, a, r) > best[0]:
                 best = ((g, a, r), t)
     if best is None:
-        sys.exit("no thresholds refuse 75 % of the unanswerable questions")
+        sys.exit("no thresholds keep the literal questions' hits")
     t = best[1]
     print("fitted (replayed on the candidates, without the check of the answering sentence)", t)
     for name, cases, replies in data:
