@@ -1,7 +1,7 @@
 //! Stage 2: gathering candidates. tantivy's BM25 finds the passages holding the question's
 //! words (in the text, less in the title, still less in the article's lead; a word's other
-//! forms for less) in one boolean query
-//! of term clauses: the question is never parsed as query syntax.
+//! forms for less) in one boolean query of term clauses: the question is never parsed as
+//! query syntax. Passages closest by meaning join them in [`super::ask`].
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
