@@ -174,11 +174,11 @@ def main():
             g, _ = gain(t)
             if best is None or (g, sa, sc, sg) > best[0]:
                 best = ((g, sa, sc, sg), t)
+        # then related passages by meaning, the stricter threshold on a tie
         t = best[1]
-        for sr in [x / 1000 for x in range(0, 200, 5)] + [2.0]:
-            g, _ = gain(dict(t, related_semantic=sr))
-            if (g, sr) > best[0][:1] + (t["related_semantic"],):
-                best = ((g, sr), dict(t, related_semantic=sr))
+        g, sr = max((gain(dict(t, related_semantic=sr))[0], sr)
+                    for sr in [x / 1000 for x in range(0, 200, 5)] + [2.0])
+        best = ((g, sr), dict(t, related_semantic=sr))
     else:
         # literal questions must not lose what they have
         floor = [score(c, rs, current)["top3"] for n, c, rs in data if n == "literal"]

@@ -196,6 +196,18 @@ impl Engine {
         }
         let _running = Running(&self.embedding);
         let snapshot = self.snapshot();
+        // every passage got its vector from the cache when the index opened: nothing to read
+        // or ask again
+        let passages = snapshot.catalog.passages as usize;
+        if let Some(set) = snapshot.vectors().filter(|s| s.len() == passages) {
+            *self.embedded_for.lock().unwrap_or_else(|p| p.into_inner()) =
+                Arc::downgrade(&snapshot);
+            return Some(EmbedReport {
+                passages,
+                with_vectors: set.len(),
+                ..EmbedReport::default()
+            });
+        }
         let (set, report) =
             semantic::embed_all(&snapshot, &self.vector_dir(), embedder.as_ref(), progress);
         snapshot.set_vectors(set);

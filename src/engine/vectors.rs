@@ -350,22 +350,25 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
+/// A made-up unit vector of `dim` numbers, the same for the same seed: for tests and the
+/// benchmark.
+pub fn made_up(seed: u64, dim: usize) -> Vec<f32> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let v: Vec<f32> = (0..dim)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 2000) as f32 / 1000.0 - 1.0
+        })
+        .collect();
+    // xorshift never yields all zeros from a non-zero state: the vector has a length
+    super::embed::normalized(v).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unit(seed: u64, dim: usize) -> Vec<f32> {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let v: Vec<f32> = (0..dim)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % 2000) as f32 / 1000.0 - 1.0
-            })
-            .collect();
-        crate::engine::embed::normalized(v).unwrap()
-    }
 
     #[test]
     fn the_cache_keeps_vectors_across_opens_and_survives_a_torn_record() {
@@ -443,9 +446,9 @@ mod tests {
     fn large_sets_find_what_exact_search_finds() {
         // vectors in clusters, as a model's are: 60 topics, each vector near its topic
         let dim = 64;
-        let topics: Vec<Vec<f32>> = (0..60).map(|t| unit(1_000_000 + t, dim)).collect();
+        let topics: Vec<Vec<f32>> = (0..60).map(|t| made_up(1_000_000 + t, dim)).collect();
         let near = |seed: u64, topic: usize| {
-            let noise = unit(seed, dim);
+            let noise = made_up(seed, dim);
             let v: Vec<f32> = topics[topic]
                 .iter()
                 .zip(&noise)
@@ -480,16 +483,16 @@ mod tests {
     fn exact_search_finds_the_closest_first() {
         let mut set = VectorSet::new(16);
         for i in 0..500 {
-            assert!(set.push(i, &unit(i, 16)));
+            assert!(set.push(i, &made_up(i, 16)));
         }
         assert!(!set.push(9, &[1.0]));
-        let q = unit(42, 16);
+        let q = made_up(42, 16);
         let found = set.search(&q, 5);
         assert_eq!(found[0].0, 42);
         assert!((found[0].1 - 1.0).abs() < 1e-5);
         assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
         // the same as sorting every score
-        let mut all: Vec<(u64, f32)> = (0..500).map(|i| (i, dot(&q, &unit(i, 16)))).collect();
+        let mut all: Vec<(u64, f32)> = (0..500).map(|i| (i, dot(&q, &made_up(i, 16)))).collect();
         all.sort_by(|a, b| b.1.total_cmp(&a.1));
         let want: Vec<u64> = all.iter().take(5).map(|x| x.0).collect();
         assert_eq!(found.iter().map(|x| x.0).collect::<Vec<_>>(), want);

@@ -9,9 +9,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::articles::{text, Article};
-use crate::engine::embed::{normalized, EmbedError, Embedder, Kind};
+use crate::engine::embed::{EmbedError, Embedder, Kind};
 use crate::engine::summarize;
-use crate::engine::vectors::VectorSet;
+use crate::engine::vectors::{made_up, VectorSet};
 use crate::engine::{quiet, Engine, IndexError, ReindexError, Services, MAX_QUESTION_CHARS};
 use crate::lang::{analyzer, Dictionary, Lang};
 
@@ -429,23 +429,11 @@ fn questions_from(engine: &Engine, articles: usize, count: usize) -> Vec<String>
 
 /// The median time of a search for the 50 closest among `n` made-up unit vectors.
 fn vector_search_time(n: u64, dim: usize) -> f64 {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut unit = || {
-        let v: Vec<f32> = (0..dim)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % 2000) as f32 / 1000.0 - 1.0
-            })
-            .collect();
-        normalized(v).unwrap_or_default()
-    };
     let mut set = VectorSet::new(dim);
     for i in 0..n {
-        set.push(i, &unit());
+        set.push(i, &made_up(i, dim));
     }
-    let queries: Vec<Vec<f32>> = (0..30).map(|_| unit()).collect();
+    let queries: Vec<Vec<f32>> = (0..30).map(|q| made_up(n + q, dim)).collect();
     let mut times: Vec<f64> = queries
         .iter()
         .map(|q| {

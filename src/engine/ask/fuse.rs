@@ -44,17 +44,14 @@ pub(crate) fn fuse(
         .iter()
         .enumerate()
         .map(|(rank, &(address, cosine))| {
-            let next = near
-                .iter()
-                .enumerate()
-                .filter(|&(other, _)| other != rank)
-                .map(|(_, n)| n.1)
-                .fold(f32::NEG_INFINITY, f32::max);
+            // `near` is closest first: the next closest of the others is the first, or the
+            // second for the first
+            let next = near.get(usize::from(rank == 0)).map(|n| n.1);
             let m = Meaning {
                 rank: Some(rank),
                 cosine,
                 above: cosine - floor,
-                gap: if next.is_finite() { cosine - next } else { 0.0 },
+                gap: next.map_or(0.0, |next| cosine - next),
             };
             (address, m)
         })
