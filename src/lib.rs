@@ -8,6 +8,8 @@
 //! - [`front`]: the terminal, the benchmark and the Discord bot, which call only the engine;
 //! - `services` (the `http` feature): clients for outside services, such as the embedding
 //!   server, which the engine is handed behind its own traits;
+//! - `web` (the `web` feature): articles from the web without the network: pages' characters,
+//!   the article in a page, URL keys, and the [`web::Fetch`] seam;
 //! - [`config`]: every setting, read once by clap from flags, the environment and `.env`.
 
 pub mod articles;
@@ -17,3 +19,5 @@ pub mod front;
 pub mod lang;
 #[cfg(feature = "http")]
 pub mod services;
+#[cfg(feature = "web")]
+pub mod web;
