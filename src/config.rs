@@ -73,6 +73,23 @@ pub struct Config {
         default_value = "auto"
     )]
     pub embeddings_style: String,
+    /// Where kiosque keeps what it remembers besides the index: the articles it fetched from
+    /// the web and what its feeds gave (`web.json`, `feeds.json`)
+    #[arg(long, global = true, env = "KIOSQUE_STATE", default_value = ".kiosque")]
+    pub state: PathBuf,
+    /// The list of feeds to follow: one URL a line, `#` comments
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_FEEDS",
+        default_value = "feeds.txt"
+    )]
+    pub feeds: PathBuf,
+    /// Hosts, addresses and CIDR ranges kiosque may fetch from although they are not public
+    /// (comma-separated, such as `127.0.0.1,intranet.example,10.1.0.0/16`); empty: public
+    /// addresses only
+    #[arg(long, global = true, env = "KIOSQUE_FETCH_ALLOW", default_value = "")]
+    pub fetch_allow: String,
     /// Any value but empty turns colours and emphasis off on a terminal
     #[arg(long, global = true, env = "NO_COLOR", hide = true)]
     pub no_color: Option<String>,
@@ -198,6 +215,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fetch web pages, save their articles in the corpus (under web/<site>/) and bring the
+    /// index up to date; exits 1 when a URL gave no article (the others are saved)
+    #[cfg(feature = "web")]
+    Add {
+        /// The pages' URLs (http or https)
+        #[arg(required = true, num_args = 1..)]
+        urls: Vec<String>,
+        /// Print the report as one JSON line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow news feeds (RSS, Atom, JSON Feed) listed in feeds.txt
+    #[cfg(feature = "web")]
+    Feeds {
+        #[command(subcommand)]
+        command: FeedsCommand,
+    },
     /// Run the Discord bot (settings from the environment and .env: see .env.example)
     #[cfg(feature = "discord")]
     Serve(ServeArgs),
@@ -213,6 +247,35 @@ pub enum Command {
         /// How many questions in all (the rest are drawn from the corpus)
         #[arg(long, default_value_t = 3000)]
         count: usize,
+    },
+}
+
+/// `kiosque feeds …`.
+#[cfg(feature = "web")]
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// Add a feed to the list
+    Add {
+        /// The feed's URL (http or https)
+        url: String,
+    },
+    /// Remove a feed from the list
+    Remove {
+        /// The feed's URL, as listed
+        url: String,
+    },
+    /// List the feeds: when each was last polled, and why it fails when it does
+    List {
+        /// Print a JSON array
+        #[arg(long)]
+        json: bool,
+    },
+    /// Poll every feed once: new items' pages are saved in the corpus and indexed; exits 1
+    /// when a feed or a page failed
+    Poll {
+        /// Print the report as one JSON line
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -64,6 +64,16 @@ fn embedder(
     Ok(None)
 }
 
+/// The fetcher of web pages and feeds, refusing every address that is not public but those
+/// KIOSQUE_FETCH_ALLOW lists.
+#[cfg(feature = "web")]
+fn fetcher(config: &Config) -> anyhow::Result<kiosque::services::fetch::HttpFetcher> {
+    use kiosque::services::fetch::{Allow, HttpFetcher};
+    let allow = Allow::parse(&config.fetch_allow)
+        .map_err(|e| kiosque::config::ConfigError::Invalid("KIOSQUE_FETCH_ALLOW", e))?;
+    Ok(HttpFetcher::new(allow)?)
+}
+
 /// The outside services the engine is handed: the bilingual dictionary and the thesaurus,
 /// when installed, and the embedding server, when set.
 fn services(config: &Config) -> anyhow::Result<Services> {
@@ -222,6 +232,11 @@ fn run() -> anyhow::Result<ExitCode> {
     // passages): the dictionary and the thesaurus are read only for questions.
     let services = match config.command {
         Command::Articles { .. } => Services::default(),
+        #[cfg(feature = "web")]
+        Command::Feeds { .. } | Command::Add { .. } => Services {
+            embedder: embedder(&config)?,
+            ..Services::default()
+        },
         Command::Index { .. } => Services {
             embedder: embedder(&config)?,
             ..Services::default()
@@ -272,6 +287,34 @@ fn run() -> anyhow::Result<ExitCode> {
             Outcome::Done
         }
         Command::Index { full, json } => terminal::index(&setup, *full, *json, &mut out)?,
+        #[cfg(feature = "web")]
+        Command::Add { urls, json } => {
+            let fetcher = fetcher(&config)?;
+            terminal::web::add(&setup, &fetcher, &config.state, urls, *json, &mut out)?
+        }
+        #[cfg(feature = "web")]
+        Command::Feeds { command } => {
+            use kiosque::config::FeedsCommand;
+            let list = &config.feeds;
+            match command {
+                FeedsCommand::Add { url } => terminal::web::feeds_add(list, url, &mut out)?,
+                FeedsCommand::Remove { url } => terminal::web::feeds_remove(list, url, &mut out)?,
+                FeedsCommand::List { json } => {
+                    terminal::web::feeds_list(list, &config.state, *json, &mut out)?
+                }
+                FeedsCommand::Poll { json } => {
+                    let fetcher = fetcher(&config)?;
+                    terminal::web::feeds_poll(
+                        &setup,
+                        &fetcher,
+                        list,
+                        &config.state,
+                        *json,
+                        &mut out,
+                    )?
+                }
+            }
+        }
         Command::Articles { json } => terminal::articles(&setup, *json, &mut out)?,
         Command::Ask {
             top,
@@ -298,5 +341,6 @@ fn run() -> anyhow::Result<ExitCode> {
     Ok(match outcome {
         Outcome::Done => ExitCode::SUCCESS,
         Outcome::Refused => ExitCode::from(2),
+        Outcome::Partial => ExitCode::from(1),
     })
 }

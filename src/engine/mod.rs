@@ -8,12 +8,15 @@
 //! index until the new one is committed, and a guard so that one reindex runs at a time.
 //!
 //! Inside: [`schema`], [`catalog`], the change `plan`, the generation [`store`] and `build`,
-//! the question pipeline [`ask`], [`summarize`] and the corpus [`watch`].
+//! the question pipeline [`ask`], [`summarize`] and the corpus [`watch`]; with the `web`
+//! feature, `news`: articles fetched from the web into the corpus.
 
 pub mod ask;
 mod build;
 pub mod catalog;
 pub mod embed;
+#[cfg(feature = "web")]
+pub mod news;
 mod plan;
 pub mod schema;
 mod semantic;
@@ -36,6 +39,8 @@ pub use ask::{
 };
 pub use build::{quiet, Progress};
 pub use catalog::{ArticleEntry, BuildReport};
+#[cfg(feature = "web")]
+pub use news::{AddError, AddReport, FeedStatus, NotSaved, Origin, PollReport, Saved};
 pub use semantic::EmbedReport;
 pub use store::IndexError;
 pub use summarize::{Summary, SummaryError, TopicSentence, TopicSummary};

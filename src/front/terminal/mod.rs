@@ -1,9 +1,11 @@
-//! The commands a terminal runs (`index`, `articles`, `ask`, `summary`), as plain functions
+//! The commands a terminal runs (`index`, `articles`, `ask`, `summary`, and `add` in [`web`]), as plain functions
 //! over the engine that write to any output: the binary gives them stdout, tests give them a
 //! buffer. Rendering is in [`render`] (text) and [`json`] (JSON lines).
 
 pub mod json;
 pub mod render;
+#[cfg(feature = "web")]
+pub mod web;
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -114,6 +116,15 @@ pub enum ConsoleError {
     Ask(#[from] AskError),
     #[error(transparent)]
     Summary(#[from] SummaryError),
+    #[cfg(feature = "web")]
+    #[error(transparent)]
+    Add(#[from] crate::engine::AddError),
+    #[cfg(feature = "web")]
+    #[error(transparent)]
+    FeedList(#[from] crate::engine::news::FeedListError),
+    #[cfg(feature = "web")]
+    #[error(transparent)]
+    State(#[from] crate::engine::news::StateError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -124,6 +135,8 @@ pub enum Outcome {
     Done,
     /// The input was refused (a rejected question).
     Refused,
+    /// Part of the work failed (a URL that gave no article); the rest was done.
+    Partial,
 }
 
 /// `kiosque index`: builds or refreshes the index and says what it did.

@@ -1,0 +1,306 @@
+//! Articles from the web into the corpus: each URL fetched through the [`Fetch`] seam the
+//! caller hands in, its article extracted, matched against what was fetched before (by the
+//! key its URL's variants share, then by its text), written whole as Markdown with front
+//! matter under `web/<host>/` in the corpus, and the index brought up to date. What was
+//! fetched is remembered in the state directory ([`state`]), so the same article is one
+//! file however it is reached, and a file a person deleted is not brought back by a feed.
+
+pub mod feeds;
+pub mod state;
+
+use std::path::Path;
+
+use serde::Serialize;
+use url::Url;
+
+use super::{quiet, BuildReport, Engine, Progress, ReindexError};
+use crate::lang::Lang;
+use crate::web::{self, charset, urls, Extracted, Fetch, Fetched, Validators, Want};
+pub use feeds::{FeedInfo, FeedListError, FeedRecord, FeedStatus, PollReport};
+use state::{write_atomic, Locked, Record};
+pub use state::{StateError, WebState, STATE_FILE};
+
+/// The directory of fetched articles, in the corpus.
+pub const WEB_DIR: &str = "web";
+
+/// An article saved (or found unchanged), as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Saved {
+    /// The URL as it was asked for.
+    pub url: String,
+    /// Its id in the index (`web/host/slug`).
+    pub article: String,
+    pub title: String,
+    /// Its file (the corpus directory joined with `web/host/slug.md`).
+    pub path: String,
+}
+
+/// A URL that gave no article, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotSaved {
+    pub url: String,
+    pub reason: String,
+}
+
+/// What `kiosque add` did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AddReport {
+    pub added: Vec<Saved>,
+    pub changed: Vec<Saved>,
+    pub unchanged: Vec<Saved>,
+    pub failed: Vec<NotSaved>,
+    /// The index's refresh, when something was written.
+    #[serde(skip)]
+    pub index: Option<BuildReport>,
+}
+
+impl AddReport {
+    /// Whether every URL gave an article (added, changed or unchanged).
+    pub fn all_saved(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Reindex(#[from] ReindexError),
+}
+
+/// Who asked for a URL: a person (an article they deleted comes back, since they ask for
+/// it) or a feed (it does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Person,
+    Feed,
+}
+
+/// What became of one URL.
+#[derive(Debug)]
+pub(crate) enum Done {
+    Added(Saved),
+    Changed(Saved),
+    Unchanged(Saved),
+    /// Known, and its file was deleted by a person: left alone.
+    Deleted,
+}
+
+/// How long a reindex running elsewhere (the watcher, another process) is waited for.
+const REINDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Engine {
+    /// Fetches each URL, saves its article in the corpus and brings the index up to date.
+    /// A URL that fails is reported with its reason; the others are saved all the same.
+    /// `progress` is told (URLs done, URLs in all). Blocking: run it off the async threads.
+    pub fn add(
+        &self,
+        fetch: &dyn Fetch,
+        state_dir: &Path,
+        urls: &[String],
+        progress: Progress,
+    ) -> Result<AddReport, AddError> {
+        let locked = Locked::take(state_dir)?;
+        let mut state = locked.load()?;
+        let mut report = AddReport::default();
+        for (i, asked) in urls.iter().enumerate() {
+            progress(i, urls.len());
+            match self.add_one(fetch, &mut state, asked, Origin::Person) {
+                Ok(done) => {
+                    // each article's record is saved as soon as its file is written
+                    locked.save(&state)?;
+                    match done {
+                        Done::Added(s) => report.added.push(s),
+                        Done::Changed(s) => report.changed.push(s),
+                        Done::Unchanged(s) => report.unchanged.push(s),
+                        Done::Deleted => {}
+                    }
+                }
+                Err(reason) => report.failed.push(NotSaved {
+                    url: asked.clone(),
+                    reason,
+                }),
+            }
+        }
+        progress(urls.len(), urls.len());
+        drop(locked);
+        if !report.added.is_empty() || !report.changed.is_empty() {
+            report.index = Some(self.reindex_waiting()?);
+        }
+        Ok(report)
+    }
+
+    /// [`Engine::reindex`], waiting for one already running (the watcher saw the new files
+    /// first, or another process is building).
+    fn reindex_waiting(&self) -> Result<BuildReport, ReindexError> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.reindex(false, &quiet) {
+                Err(ReindexError::Running) if started.elapsed() < REINDEX_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Fetches one URL and saves its article. The error is the reason reports show.
+    pub(crate) fn add_one(
+        &self,
+        fetch: &dyn Fetch,
+        state: &mut WebState,
+        asked: &str,
+        origin: Origin,
+    ) -> Result<Done, String> {
+        let url = Url::parse(asked.trim()).map_err(|e| format!("not a URL ({e})"))?;
+        let asked_key = urls::key(&url);
+        if origin == Origin::Feed {
+            if let Some((_, r)) = state.find(&asked_key) {
+                if !self.corpus_dir.join(&r.path).exists() {
+                    return Ok(Done::Deleted);
+                }
+            }
+        }
+        let body = match fetch.fetch(url.as_str(), Want::Page, &Validators::default()) {
+            Ok(Fetched::Body(body)) => body,
+            Ok(Fetched::NotModified) => {
+                return Err("the server answered 304 Not Modified to a plain request".into())
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let (html, _) = charset::decode_html(&body.bytes, body.charset.as_deref())?;
+        let page = web::extract(&html, &body.url).map_err(|e| e.to_string())?;
+        // a page names its canonical URL on its own site only (an AMP page its article's)
+        let canonical = page
+            .canonical
+            .clone()
+            .filter(|c| urls::host_dir(c) == urls::host_dir(&body.url))
+            .unwrap_or_else(|| body.url.clone());
+        let saved_url = urls::clean(&canonical);
+        let key = urls::key(&saved_url);
+        let hash = text_hash(&page.text);
+        let keys = [asked_key, urls::key(&body.url), key.clone()];
+        let known = keys
+            .iter()
+            .find_map(|k| state.find(k))
+            .or_else(|| state.with_hash(&hash))
+            .map(|(k, r)| (k.to_string(), r.clone()));
+        let fetched = now_rfc3339();
+        let (key, rel, done): (String, String, fn(Saved) -> Done) = match known {
+            Some((k, r)) => {
+                let exists = self.corpus_dir.join(&r.path).exists();
+                if !exists && origin == Origin::Feed {
+                    return Ok(Done::Deleted);
+                }
+                for alias in &keys {
+                    state.alias(alias, &k);
+                }
+                if exists && r.hash == hash {
+                    return Ok(Done::Unchanged(self.saved(asked, &r.path, &r.title)));
+                }
+                (k, r.path, if exists { Done::Changed } else { Done::Added })
+            }
+            None => {
+                let rel = self.free_path(state, &saved_url, &page.title);
+                for alias in &keys {
+                    state.alias(alias, &key);
+                }
+                (key, rel, Done::Added)
+            }
+        };
+        let text = markdown(&page, saved_url.as_str(), &fetched);
+        let path = self.corpus_dir.join(&rel);
+        write_atomic(&path, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        state.articles.insert(
+            key,
+            Record {
+                url: saved_url.to_string(),
+                path: rel.clone(),
+                title: page.title.clone(),
+                hash,
+                fetched,
+            },
+        );
+        Ok(done(self.saved(asked, &rel, &page.title)))
+    }
+
+    fn saved(&self, asked: &str, rel: &str, title: &str) -> Saved {
+        Saved {
+            url: asked.to_string(),
+            article: rel.strip_suffix(".md").unwrap_or(rel).to_string(),
+            title: title.to_string(),
+            path: self.corpus_dir.join(rel).display().to_string(),
+        }
+    }
+
+    /// A file for a new article: `web/<host>/<slug>.md`, with `-2`, `-3`… when the name is
+    /// taken by another article or by a file a person put there.
+    fn free_path(&self, state: &WebState, url: &Url, title: &str) -> String {
+        let dir = format!("{WEB_DIR}/{}", urls::host_dir(url));
+        let slug = urls::slug(url, title);
+        (1..)
+            .map(|n| match n {
+                1 => format!("{dir}/{slug}.md"),
+                n => format!("{dir}/{slug}-{n}.md"),
+            })
+            .find(|rel| !state.has_path(rel) && !self.corpus_dir.join(rel).exists())
+            .unwrap_or_else(|| format!("{dir}/{slug}.md")) // (1..) is endless: never reached
+    }
+}
+
+/// The hash of an article's text, its spacing aside.
+fn text_hash(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64(words.join(" ").as_bytes())
+    )
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A front matter value on one line, quoted.
+fn value(v: &str) -> String {
+    let one_line: String = v
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!(
+        "\"{}\"",
+        one_line.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
+}
+
+/// The file kiosque writes for an article: front matter (title, url, date, author, lang,
+/// site, fetched), then its text.
+pub(crate) fn markdown(page: &Extracted, url: &str, fetched: &str) -> String {
+    let mut out = String::from("---\n");
+    out.push_str(&format!("title: {}\n", value(&page.title)));
+    out.push_str(&format!("url: {}\n", value(url)));
+    if let Some(d) = &page.date {
+        out.push_str(&format!("date: {}\n", value(d)));
+    }
+    if let Some(a) = &page.author {
+        out.push_str(&format!("author: {}\n", value(a)));
+    }
+    // only a language kiosque reads: another is told from the text
+    let lang = page
+        .lang
+        .as_deref()
+        .and_then(|l| l.split(['-', '_']).next())
+        .and_then(Lang::parse);
+    if let Some(l) = lang {
+        out.push_str(&format!("lang: {}\n", value(l.code())));
+    }
+    if let Some(s) = &page.site {
+        out.push_str(&format!("site: {}\n", value(s)));
+    }
+    out.push_str(&format!("fetched: {}\n---\n\n", value(fetched)));
+    out.push_str(page.text.trim());
+    out.push('\n');
+    out
+}
