@@ -337,6 +337,10 @@ pub struct ServeArgs {
     /// How often a long /reindex edits its reply with its progress, in seconds (default 3)
     #[arg(long, env = "KIOSQUE_PROGRESS_SECONDS")]
     pub progress_seconds: Option<String>,
+    /// How often the feeds of feeds.txt are polled: `15m` (the default), `1h`, `90s`, or
+    /// `off`
+    #[arg(long, env = "KIOSQUE_FEEDS_EVERY")]
+    pub feeds_every: Option<String>,
 }
 
 impl std::fmt::Debug for ServeArgs {
@@ -362,6 +366,8 @@ pub struct Discord {
     pub watch: bool,
     /// How often a long reindex edits its reply with its progress.
     pub progress_every: Duration,
+    /// How often the feeds are polled; none: never by the bot.
+    pub feeds_every: Option<Duration>,
 }
 
 /// A value with surrounding space removed; none when empty.
@@ -436,6 +442,18 @@ impl ServeArgs {
                     )
                 })?,
         };
+        let feeds_every = match given(&self.feeds_every) {
+            None => Some(Duration::from_secs(15 * 60)),
+            Some(v) if v.eq_ignore_ascii_case("off") => None,
+            Some(v) => Some(parse_every(&v).ok_or_else(|| {
+                ConfigError::Invalid(
+                    "KIOSQUE_FEEDS_EVERY",
+                    format!(
+                        "{v:?} is not a duration such as 15m, 1h or 90s (at least 10s), or off"
+                    ),
+                )
+            })?),
+        };
         Ok(Discord {
             token: Secret(token),
             guild_id,
@@ -444,6 +462,7 @@ impl ServeArgs {
             api_base,
             watch,
             progress_every,
+            feeds_every,
         })
     }
 }
@@ -458,6 +477,24 @@ impl Discord {
             || roles.iter().any(|r| self.admin_role_ids.contains(r))
             || self.admin_user_ids.contains(&user)
     }
+}
+
+/// A duration as `90s`, `15m`, `1h` or a number of seconds; at least 10 s, at most a week.
+fn parse_every(v: &str) -> Option<Duration> {
+    let v = v.trim().to_lowercase();
+    let (number, unit) = match v.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => v.split_at(i),
+        None => (v.as_str(), "s"),
+    };
+    let unit = match unit.trim() {
+        "s" | "sec" | "secs" => 1.0,
+        "m" | "min" | "mins" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    let seconds = number.trim().parse::<f64>().ok()? * unit;
+    (seconds.is_finite() && (10.0..=7.0 * 86_400.0).contains(&seconds))
+        .then(|| Duration::from_secs_f64(seconds))
 }
 
 fn parse_id(key: &'static str, value: &str) -> Result<u64, ConfigError> {
@@ -489,6 +526,7 @@ mod tests {
             api_base: get("DISCORD_API_BASE"),
             watch: get("KIOSQUE_WATCH"),
             progress_seconds: get("KIOSQUE_PROGRESS_SECONDS"),
+            feeds_every: get("KIOSQUE_FEEDS_EVERY"),
         }
     }
 
@@ -602,14 +640,43 @@ mod tests {
         assert_eq!(c.admin_user_ids, vec![9]);
         assert_eq!(c.api_base.as_deref(), Some("http://127.0.0.1:8080"));
         assert_eq!(c.progress_every, Duration::from_millis(500));
-        let off = serve(&[("DISCORD_TOKEN", "t"), ("KIOSQUE_WATCH", "off")]).check();
-        assert!(!off.unwrap().watch);
+        assert_eq!(
+            c.feeds_every,
+            Some(Duration::from_secs(900)),
+            "every 15 minutes"
+        );
+        let off = serve(&[
+            ("DISCORD_TOKEN", "t"),
+            ("KIOSQUE_WATCH", "off"),
+            ("KIOSQUE_FEEDS_EVERY", "off"),
+        ])
+        .check()
+        .unwrap();
+        assert!(!off.watch);
+        assert_eq!(off.feeds_every, None);
+        for (v, secs) in [
+            ("90s", 90),
+            ("5m", 300),
+            ("1h", 3600),
+            ("600", 600),
+            (" 2 min", 120),
+        ] {
+            let c = serve(&[("DISCORD_TOKEN", "t"), ("KIOSQUE_FEEDS_EVERY", v)]);
+            assert_eq!(
+                c.check().unwrap().feeds_every,
+                Some(Duration::from_secs(secs)),
+                "{v}"
+            );
+        }
         for (key, bad) in [
             ("KIOSQUE_WATCH", "sometimes"),
             ("DISCORD_GUILD_ID", "abc"),
             ("KIOSQUE_ADMIN_ROLE_IDS", "1,x"),
             ("DISCORD_API_BASE", "ftp://x"),
             ("KIOSQUE_PROGRESS_SECONDS", "-1"),
+            ("KIOSQUE_FEEDS_EVERY", "1s"),
+            ("KIOSQUE_FEEDS_EVERY", "often"),
+            ("KIOSQUE_FEEDS_EVERY", "3d"),
         ] {
             let e = serve(&[("DISCORD_TOKEN", "t"), (key, bad)]).check();
             assert!(

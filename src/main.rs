@@ -101,7 +101,11 @@ fn services(config: &Config) -> anyhow::Result<Services> {
 
 /// `kiosque serve`: the bot, until Ctrl-C or SIGTERM. A missing or rejected token exits 2.
 #[cfg(feature = "discord")]
-fn serve(setup: Setup, args: &kiosque::config::ServeArgs) -> anyhow::Result<ExitCode> {
+fn serve(
+    setup: Setup,
+    config: &Config,
+    args: &kiosque::config::ServeArgs,
+) -> anyhow::Result<ExitCode> {
     use kiosque::front::discord::ServeError;
     let discord = match args.check() {
         Ok(c) => c,
@@ -133,10 +137,23 @@ fn serve(setup: Setup, args: &kiosque::config::ServeArgs) -> anyhow::Result<Exit
     if engine.has_embedder() {
         embed_in_background(engine.clone());
     }
+    #[cfg(feature = "web")]
+    let news = {
+        let news = newsroom(config)?;
+        if let Some(every) = discord.feeds_every {
+            poll_in_background(engine.clone(), news.clone(), every);
+        }
+        Some(news)
+    };
+    #[cfg(not(feature = "web"))]
+    let news = {
+        let _ = config;
+        None
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    match runtime.block_on(kiosque::front::discord::run(discord, engine)) {
+    match runtime.block_on(kiosque::front::discord::run(discord, engine, news)) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e @ ServeError::TokenRejected) => {
             eprintln!("kiosque: {e}");
@@ -200,6 +217,52 @@ fn embed_in_background(engine: std::sync::Arc<kiosque::engine::Engine>) {
     }
 }
 
+/// Polls the feeds of the list in a thread of its own, at start and then every `every`:
+/// new articles are saved and indexed, and answerable without a restart. A failing feed is
+/// polled again later and later (its record says when).
+#[cfg(all(feature = "discord", feature = "web"))]
+fn poll_in_background(
+    engine: std::sync::Arc<kiosque::engine::Engine>,
+    news: kiosque::engine::Newsroom,
+    every: std::time::Duration,
+) {
+    tracing::info!(
+        "feeds of {} are polled every {} s",
+        news.feeds.display(),
+        every.as_secs()
+    );
+    let spawned = std::thread::Builder::new()
+        .name("feeds".into())
+        .spawn(move || loop {
+            match news.poll(&engine, true, &kiosque::engine::quiet) {
+                Ok(r) => {
+                    for f in r.feeds.iter().filter(|f| f.status == "failed") {
+                        tracing::warn!(
+                            "feed {} failed: {}",
+                            f.feed,
+                            f.reason.as_deref().unwrap_or("?")
+                        );
+                    }
+                    for p in &r.pages.failed {
+                        tracing::warn!("feed item {} not added: {}", p.url, p.reason);
+                    }
+                    if !r.pages.added.is_empty() || !r.pages.changed.is_empty() {
+                        tracing::info!(
+                            "feeds: {} articles added, {} changed",
+                            r.pages.added.len(),
+                            r.pages.changed.len()
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!("cannot poll the feeds: {e}"),
+            }
+            std::thread::sleep(every);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot poll the feeds in the background ({e}): use `kiosque feeds poll`");
+    }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(code) => code,
@@ -252,7 +315,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     let outcome = match &config.command {
         #[cfg(feature = "discord")]
-        Command::Serve(args) => return serve(setup, args),
+        Command::Serve(args) => return serve(setup, &config, args),
         Command::Summary {
             article,
             topic,

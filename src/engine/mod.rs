@@ -40,7 +40,10 @@ pub use ask::{
 pub use build::{quiet, Progress};
 pub use catalog::{ArticleEntry, BuildReport};
 #[cfg(feature = "web")]
-pub use news::{AddError, AddReport, FeedStatus, NotSaved, Origin, PollReport, Saved};
+pub use news::{
+    AddError, AddReport, FeedInfo, FeedListError, FeedStatus, Newsroom, NotSaved, Origin,
+    PollReport, Saved,
+};
 pub use semantic::EmbedReport;
 pub use store::IndexError;
 pub use summarize::{Summary, SummaryError, TopicSentence, TopicSummary};

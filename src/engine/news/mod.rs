@@ -8,7 +8,8 @@
 pub mod feeds;
 pub mod state;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use url::Url;
@@ -67,6 +68,69 @@ pub enum AddError {
     State(#[from] StateError),
     #[error(transparent)]
     Reindex(#[from] ReindexError),
+    #[error(transparent)]
+    FeedList(#[from] FeedListError),
+}
+
+/// Where news come from and where what is known of them is kept: the fetcher, the state
+/// directory and the feed list. The terminal and the bot hand it to the engine's
+/// [`Engine::add`] and [`Engine::poll_feeds`] through these methods.
+#[derive(Clone)]
+pub struct Newsroom {
+    pub fetch: Arc<dyn Fetch>,
+    /// The state directory (`.kiosque/`).
+    pub state: PathBuf,
+    /// The feed list (`feeds.txt`).
+    pub feeds: PathBuf,
+}
+
+impl std::fmt::Debug for Newsroom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Newsroom")
+            .field("state", &self.state)
+            .field("feeds", &self.feeds)
+            .finish()
+    }
+}
+
+impl Newsroom {
+    /// [`Engine::add`] with this fetcher and state.
+    pub fn add(
+        &self,
+        engine: &Engine,
+        urls: &[String],
+        progress: Progress,
+    ) -> Result<AddReport, AddError> {
+        engine.add(&*self.fetch, &self.state, urls, progress)
+    }
+
+    /// One round over the feed list: every feed, or with `due_only` those not waiting after
+    /// failures (the bot's rounds).
+    pub fn poll(
+        &self,
+        engine: &Engine,
+        due_only: bool,
+        progress: Progress,
+    ) -> Result<PollReport, AddError> {
+        let feeds = feeds::read_list(&self.feeds)?;
+        engine.poll_feeds(&*self.fetch, &self.state, &feeds, due_only, progress)
+    }
+
+    /// The feeds of the list with what is remembered of each.
+    pub fn list(&self) -> Result<Vec<FeedInfo>, AddError> {
+        let feeds = feeds::read_list(&self.feeds)?;
+        Ok(feeds::feeds_info(&self.state, &feeds)?)
+    }
+
+    /// Adds a feed to the list; false when it was there.
+    pub fn follow(&self, url: &str) -> Result<bool, FeedListError> {
+        feeds::add_to_list(&self.feeds, url)
+    }
+
+    /// Removes a feed from the list; false when it was not there.
+    pub fn unfollow(&self, url: &str) -> Result<bool, FeedListError> {
+        feeds::remove_from_list(&self.feeds, url)
+    }
 }
 
 /// Who asked for a URL: a person (an article they deleted comes back, since they ask for

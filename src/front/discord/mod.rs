@@ -7,6 +7,8 @@
 mod articles;
 mod ask;
 mod fit;
+#[cfg(feature = "web")]
+mod news;
 pub mod ratelimit;
 mod reindex;
 pub mod reply;
@@ -32,7 +34,16 @@ pub struct Data {
     pub engine: Arc<Engine>,
     pub config: Config,
     pub limiter: RateLimiter,
+    /// Where /add and /feeds fetch from and keep what they know (none: they say so).
+    #[cfg(feature = "web")]
+    pub news: Option<crate::engine::Newsroom>,
 }
+
+/// What /add and /feeds are handed (nothing without the `web` feature).
+#[cfg(feature = "web")]
+pub type News = Option<crate::engine::Newsroom>;
+#[cfg(not(feature = "web"))]
+pub type News = Option<std::convert::Infallible>;
 
 /// Questions per user per window.
 pub const RATE_MAX: usize = 5;
@@ -53,11 +64,15 @@ pub fn commands() -> Vec<poise::Command<Data, Error>> {
         summary::summary(),
         articles::articles(),
         reindex::reindex(),
+        #[cfg(feature = "web")]
+        news::add(),
+        #[cfg(feature = "web")]
+        news::feeds(),
     ]
 }
 
 /// Runs the bot until Ctrl-C or SIGTERM.
-pub async fn run(config: Config, engine: Arc<Engine>) -> Result<(), ServeError> {
+pub async fn run(config: Config, engine: Arc<Engine>, news: News) -> Result<(), ServeError> {
     let mut http = serenity::HttpBuilder::new(config.token.expose());
     if let Some(base) = &config.api_base {
         // serenity's rate limiter only knows Discord's own host: off behind a proxy
@@ -68,10 +83,14 @@ pub async fn run(config: Config, engine: Arc<Engine>) -> Result<(), ServeError> 
         | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::DIRECT_MESSAGES;
     let guild_id = config.guild_id;
+    #[cfg(not(feature = "web"))]
+    let _ = news;
     let data = Data {
         engine,
         config,
         limiter: RateLimiter::new(RATE_MAX, RATE_WINDOW),
+        #[cfg(feature = "web")]
+        news,
     };
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {

@@ -9,7 +9,7 @@ use super::{edit, lang_of, send, Context, Error};
 use crate::engine::ReindexError;
 
 /// The permissions and roles of the member who ran the command, from the interaction.
-fn member_rights(ctx: Context<'_>) -> (u64, Vec<u64>) {
+pub(super) fn member_rights(ctx: Context<'_>) -> (u64, Vec<u64>) {
     match ctx {
         poise::Context::Application(app) => match app.interaction.member.as_ref() {
             Some(m) => (
@@ -88,7 +88,7 @@ pub async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-fn private(text: String) -> Reply {
+pub(super) fn private(text: String) -> Reply {
     Reply {
         content: Some(text),
         embeds: vec![],

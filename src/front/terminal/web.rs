@@ -5,23 +5,20 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{embed, ConsoleError, Outcome, Setup, TerminalProgress};
-use crate::engine::news::feeds::{self, FeedInfo};
-use crate::engine::{AddReport, PollReport, Saved};
-use crate::web::Fetch;
+use crate::engine::{AddReport, FeedInfo, Newsroom, PollReport, Saved};
 
 /// `kiosque add URL...`: fetches each page, saves its article and refreshes the index.
 /// [`Outcome::Partial`] when a URL gave no article (the others are saved).
 pub fn add(
     setup: &Setup,
-    fetch: &dyn Fetch,
-    state: &Path,
+    news: &Newsroom,
     urls: &[String],
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
     let engine = setup.engine()?;
     let bar = TerminalProgress::counting("fetching {bar:40} {pos}/{len} pages");
-    let report = engine.add(fetch, state, urls, &|done, total| bar.show(done, total))?;
+    let report = news.add(&engine, urls, &|done, total| bar.show(done, total))?;
     bar.finish();
     if report.index.is_some() {
         embed(&engine);
@@ -39,8 +36,9 @@ pub fn add(
 }
 
 /// `kiosque feeds add URL`.
-pub fn feeds_add(list: &Path, url: &str, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
-    if feeds::add_to_list(list, url)? {
+pub fn feeds_add(news: &Newsroom, url: &str, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
+    let list = &news.feeds;
+    if news.follow(url)? {
         writeln!(out, "added to {}: {url}", list.display())?;
     } else {
         writeln!(out, "already in {}: {url}", list.display())?;
@@ -49,8 +47,13 @@ pub fn feeds_add(list: &Path, url: &str, out: &mut dyn Write) -> Result<Outcome,
 }
 
 /// `kiosque feeds remove URL`.
-pub fn feeds_remove(list: &Path, url: &str, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
-    if feeds::remove_from_list(list, url)? {
+pub fn feeds_remove(
+    news: &Newsroom,
+    url: &str,
+    out: &mut dyn Write,
+) -> Result<Outcome, ConsoleError> {
+    let list = &news.feeds;
+    if news.unfollow(url)? {
         writeln!(out, "removed from {}: {url}", list.display())?;
         Ok(Outcome::Done)
     } else {
@@ -61,16 +64,15 @@ pub fn feeds_remove(list: &Path, url: &str, out: &mut dyn Write) -> Result<Outco
 
 /// `kiosque feeds list`: each feed with its last poll and its failures.
 pub fn feeds_list(
-    list: &Path,
-    state: &Path,
+    news: &Newsroom,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
-    let info = feeds::feeds_info(state, &feeds::read_list(list)?)?;
+    let info = news.list()?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&info).unwrap_or_default())?;
     } else {
-        write!(out, "{}", feeds_text(list, &info))?;
+        write!(out, "{}", feeds_text(&news.feeds, &info))?;
     }
     Ok(Outcome::Done)
 }
@@ -112,16 +114,13 @@ fn feeds_text(list: &Path, info: &[FeedInfo]) -> String {
 /// [`Outcome::Partial`] when a feed or a page failed.
 pub fn feeds_poll(
     setup: &Setup,
-    fetch: &dyn Fetch,
-    list: &Path,
-    state: &Path,
+    news: &Newsroom,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
-    let feeds = feeds::read_list(list)?;
     let engine = setup.engine()?;
     let bar = TerminalProgress::counting("polling {bar:40} {pos}/{len} feeds");
-    let report = engine.poll_feeds(fetch, state, &feeds, false, &|d, t| bar.show(d, t))?;
+    let report = news.poll(&engine, false, &|d, t| bar.show(d, t))?;
     bar.finish();
     if report.pages.index.is_some() {
         embed(&engine);
@@ -133,7 +132,7 @@ pub fn feeds_poll(
             serde_json::to_string(&report).unwrap_or_default()
         )?;
     } else {
-        write!(out, "{}", poll_text(list, &report))?;
+        write!(out, "{}", poll_text(&news.feeds, &report))?;
     }
     let failed = report.feeds.iter().any(|f| f.status == "failed");
     Ok(if failed || !report.pages.all_saved() {
