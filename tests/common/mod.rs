@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: a temporary copy of the bundled corpus and a way
-//! to run the real `kiosque` binary on it; a real embedding server in [`embed_server`].
+//! to run the real `kiosque` binary on it; a real embedding server in [`embed_server`]; a web
+//! site on 127.0.0.1 in [`site`].
 
 #![allow(dead_code)]
 
 pub mod embed_server;
+pub mod site;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
