@@ -10,6 +10,7 @@ use crate::lang::Lang;
 
 use super::fit::cut;
 pub use super::fit::{escape, fit, limits, Embed, Field, Reply};
+use super::origin;
 
 /// Articles per page of /articles.
 pub const ARTICLES_PER_PAGE: usize = 10;
@@ -135,10 +136,10 @@ fn words(lang: Lang) -> Words {
 }
 
 /// The answer to /ask or a mention: one embed per passage (title linked to the article's
-/// url when it has one, source and paragraph in the footer, search time in the last
-/// footer); related passages the same way under a heading saying they do not answer
-/// directly; a line saying so when they were found by meaning; or a sentence saying the
-/// articles do not answer.
+/// url when it has one, site, source and paragraph in the footer, the article's date as the
+/// timestamp, search time in the last footer); related passages the same way under a
+/// heading saying they do not answer directly; a line saying so when they were found by
+/// meaning; or a sentence saying the articles do not answer.
 pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
     let w = words(lang);
     // which of the question's words were searched as what, so the asker sees why it matched
@@ -186,7 +187,12 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
         .take(n)
         .enumerate()
         .map(|(i, hit)| {
-            let mut footer = format!("{} · {} {}", hit.source, w.paragraph, hit.paragraph);
+            let mut footer = format!(
+                "{} · {} {}",
+                source(hit.site.as_deref(), &hit.source),
+                w.paragraph,
+                hit.paragraph
+            );
             if i + 1 == n {
                 footer.push_str(&format!(" · {:.2} ms", answer.took_ms));
             }
@@ -197,6 +203,7 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
                 fields: vec![],
                 footer: Some(text::truncate_chars(&footer, limits::FOOTER)),
                 color: Some(COLOR),
+                timestamp: hit.date.as_deref().and_then(origin::timestamp),
             }
         })
         .collect();
@@ -231,7 +238,16 @@ fn url_of(source: &str) -> Option<String> {
     (source.starts_with("https://") || source.starts_with("http://")).then(|| source.to_string())
 }
 
-/// A summary: the sentences in the article's order, with the title and source.
+/// Where a passage comes from, for a footer: its site, when the article names one, then
+/// its source; neither can ping.
+fn source(site: Option<&str>, source: &str) -> String {
+    match site {
+        Some(s) => format!("{} · {}", origin::site(s), origin::unmention(source)),
+        None => origin::unmention(source),
+    }
+}
+
+/// A summary: the sentences in the article's order, with the title, site, source and date.
 pub fn summary(s: &Summary, lang: Lang) -> Reply {
     let w = words(lang);
     let body = s
@@ -247,8 +263,13 @@ pub fn summary(s: &Summary, lang: Lang) -> Reply {
             url: s.url.clone().or_else(|| url_of(&s.source)),
             description: Some(body),
             fields: vec![],
-            footer: Some(format!("{} · {}", w.summary_footer, s.source)),
+            footer: Some(format!(
+                "{} · {}",
+                w.summary_footer,
+                source(s.site.as_deref(), &s.source)
+            )),
             color: Some(COLOR),
+            timestamp: s.date.as_deref().and_then(origin::timestamp),
         }],
         ephemeral: false,
     };
@@ -271,7 +292,15 @@ pub fn topic(t: &TopicSummary, lang: Lang) -> Reply {
         .iter()
         .map(|s| Field {
             name: s.title.clone(),
-            value: format!("{}\n— {}", escape(&s.text), escape(&s.source)),
+            value: match &s.site {
+                Some(site) => format!(
+                    "{}\n— {} · {}",
+                    escape(&s.text),
+                    escape(&origin::short(site)),
+                    escape(&s.source)
+                ),
+                None => format!("{}\n— {}", escape(&s.text), escape(&s.source)),
+            },
             inline: false,
         })
         .collect();
@@ -287,6 +316,7 @@ pub fn topic(t: &TopicSummary, lang: Lang) -> Reply {
             fields,
             footer: None,
             color: Some(COLOR),
+            timestamp: None,
         }],
         ephemeral: false,
     };
@@ -334,6 +364,7 @@ pub fn articles(page: &ArticlePage, lang: Lang) -> Reply {
                 if page_no < pages { page_no + 1 } else { 1 }
             )),
             color: Some(COLOR),
+            timestamp: None,
         }],
         ephemeral: false,
     };

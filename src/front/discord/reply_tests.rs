@@ -1,5 +1,5 @@
 //! Tests of [`super`]: every reply within Discord's limits, corpus text escaped and never a
-//! mention, the asker's language.
+//! mention, the asker's language, and where and when each passage comes from.
 
 use super::*;
 use crate::engine::ArticleEntry;
@@ -28,6 +28,9 @@ fn hit(passage: &str) -> Hit {
         article: "a".into(),
         title: "é".repeat(300),
         source: "corpus/a.txt".into(),
+        date: None,
+        site: None,
+        url: None,
         paragraph: 1,
         passage: passage.into(),
         answer: None,
@@ -182,6 +185,7 @@ fn article_pages() {
             url: None,
             date: None,
             author: None,
+            site: None,
             lang: Lang::Fr,
             passages: 3,
             size: 1,
@@ -219,6 +223,146 @@ fn article_pages() {
     assert_eq!(
         articles(&empty, Lang::Fr).content.as_deref(),
         Some("Aucun article n’est indexé.")
+    );
+}
+
+fn answered(hits: Vec<Hit>) -> Answer {
+    Answer {
+        question: "q".into(),
+        answered: true,
+        hits,
+        asks: crate::lang::cues::Asks::Other,
+        confidence: 1.0,
+        related: vec![],
+        semantic: false,
+        by_meaning: false,
+        closest: vec![],
+        lang: Lang::Fr,
+        translations: vec![],
+        took_ms: 0.2,
+        candidates: vec![],
+    }
+}
+
+#[test]
+fn embeds_name_the_site_and_carry_the_date() {
+    let dated = Hit {
+        title: "Un titre".into(),
+        source: "https://www.lemonde.fr/a".into(),
+        url: Some("https://www.lemonde.fr/a".into()),
+        site: Some("Le Monde".into()),
+        date: Some("2024-05-09T10:30:00+02:00".into()),
+        ..hit("Le texte.")
+    };
+    let day_only = Hit {
+        date: Some("2024-05-09".into()),
+        ..dated.clone()
+    };
+    let garbage = Hit {
+        date: Some("jeudi dernier".into()),
+        ..dated.clone()
+    };
+    let r = answer(
+        &answered(vec![dated, day_only, garbage, hit("Autre.")]),
+        Lang::Fr,
+        false,
+    );
+    check_limits(&r);
+    let footers: Vec<&str> = r
+        .embeds
+        .iter()
+        .map(|e| e.footer.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        footers[0],
+        "Le Monde · https://www.lemonde.fr/a · paragraphe 1"
+    );
+    assert_eq!(footers[3], "corpus/a.txt · paragraphe 1 · 0.20 ms");
+    assert_eq!(r.embeds[0].url.as_deref(), Some("https://www.lemonde.fr/a"));
+    let stamps: Vec<Option<i64>> = r.embeds.iter().map(|e| e.timestamp).collect();
+    assert_eq!(
+        stamps,
+        vec![Some(1_715_243_400), Some(1_715_212_800), None, None]
+    );
+    // a summary the same way
+    let s = Summary {
+        article: "a".into(),
+        title: "Un titre".into(),
+        source: "https://www.lemonde.fr/a".into(),
+        url: Some("https://www.lemonde.fr/a".into()),
+        date: Some("2024-05-09".into()),
+        site: Some("Le Monde".into()),
+        sentences: vec![],
+    };
+    let e = &summary(&s, Lang::En).embeds[0];
+    assert_eq!(
+        e.footer.as_deref(),
+        Some("Summary · Le Monde · https://www.lemonde.fr/a")
+    );
+    assert_eq!(e.timestamp, Some(1_715_212_800));
+}
+
+#[test]
+fn sites_never_ping_and_fit() {
+    let pinging = |site: &str| Hit {
+        site: Some(site.into()),
+        date: Some("2024-05-09".into()),
+        ..hit("Le texte.")
+    };
+    let r = answer(
+        &answered(vec![
+            pinging("@everyone"),
+            pinging("<@123>"),
+            pinging("<@&456> @here"),
+        ]),
+        Lang::En,
+        false,
+    );
+    check_limits(&r);
+    for e in &r.embeds {
+        let f = e.footer.as_deref().unwrap();
+        assert!(
+            !f.contains("@everyone")
+                && !f.contains("<@1")
+                && !f.contains("<@&")
+                && !f.contains("@here"),
+            "{f}"
+        );
+    }
+    // ten long passages from a site of a thousand characters: every limit holds, and the
+    // footer keeps its paragraph
+    let long = Hit {
+        site: Some("Le Monde ".repeat(120)),
+        ..hit(&"Sécurité à la frontière ".repeat(200))
+    };
+    let r = answer(&answered(vec![long; 10]), Lang::Fr, false);
+    check_limits(&r);
+    assert_eq!(r.embeds.len(), 10);
+    for e in &r.embeds {
+        let f = e.footer.as_deref().unwrap();
+        assert!(f.chars().count() <= limits::FOOTER);
+        assert!(f.contains("· paragraphe 1"), "{f}");
+    }
+    // in a topic summary's fields, escaped like the rest of the corpus text
+    let t = TopicSummary {
+        topic: "q".into(),
+        sentences: vec![crate::engine::TopicSentence {
+            text: "Une phrase.".into(),
+            article: "a".into(),
+            title: "Un titre".into(),
+            source: "corpus/a.md".into(),
+            date: None,
+            site: Some("@everyone *Le Monde*".into()),
+            url: None,
+            position: 1,
+        }],
+    };
+    let r = topic(&t, Lang::Fr);
+    check_limits(&r);
+    let v = &r.embeds[0].fields[0].value;
+    assert!(
+        !v.contains("@everyone") && v.contains("\\*Le Monde\\*"),
+        "{v}"
     );
 }
 
