@@ -996,3 +996,53 @@ async fn the_bot_answers_at_once_and_by_meaning_once_its_passages_are_embedded()
     );
     check_messages(&fake);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_carry_their_article_date_and_site() {
+    let ws = common::Workspace::new();
+    ws.write(
+        "agadez.md",
+        "---\ntitle: La caravane du sel d’Agadez\nurl: https://www.lemonde.fr/afrique/caravane-agadez\ndate: 2024-05-09T10:30:00+02:00\nsite: \"@everyone <@123> Le Monde\"\n---\nLa caravane du sel d’Agadez compte trois cents dromadaires cette année, selon les chameliers touaregs.\n".as_bytes(),
+    );
+    let (fake, _bot) = connected(&ws, &[]).await;
+    let r = interact(
+        &fake,
+        61,
+        slash_command(
+            61,
+            "t61",
+            "ask",
+            opts(&[(
+                "question",
+                json!("Combien de dromadaires compte la caravane du sel d’Agadez ?"),
+            )]),
+            &Asker::member(8601),
+        ),
+    )
+    .await;
+    let embeds = r.body["data"]["embeds"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let e = embeds
+        .iter()
+        .find(|e| e["url"] == "https://www.lemonde.fr/afrique/caravane-agadez")
+        .unwrap_or_else(|| panic!("no embed of the article: {}", r.body));
+    // 10:30 in Paris is 08:30 UTC
+    assert!(
+        e["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2024-05-09T08:30:00")),
+        "{e}"
+    );
+    let footer = e["footer"]["text"].as_str().unwrap();
+    assert!(
+        footer.contains("Le Monde · https://www.lemonde.fr/"),
+        "{footer}"
+    );
+    assert!(
+        !footer.contains("@everyone") && !footer.contains("<@1"),
+        "{footer}"
+    );
+    check_messages(&fake);
+}

@@ -492,3 +492,61 @@ fn a_terminal_sees_a_progress_bar_for_long_builds() {
         "no progress bar: {text}"
     );
 }
+
+#[test]
+fn hits_say_when_and_where_their_article_was_published() {
+    let ws = Workspace::new();
+    ws.write(
+        "agadez.md",
+        "---\ntitle: La caravane du sel d’Agadez\nurl: https://www.lemonde.fr/afrique/caravane-agadez\ndate: 2024-05-09T10:30:00+02:00\nsite: Le Monde\nauthor: A. B.\nlang: fr\nfetched: 2024-05-10T08:00:00Z\n---\nLa caravane du sel d’Agadez compte trois cents dromadaires cette année, selon les chameliers touaregs.\n".as_bytes(),
+    );
+    ws.write(
+        "bilma.txt",
+        "La caravane de Bilma\n\nLa caravane du sel de Bilma compte deux cents dromadaires cette année, selon les chameliers.\n".as_bytes(),
+    );
+    let question = "Combien de dromadaires compte la caravane du sel ?";
+    let out = ws.run(&["ask", "--json", "--top", "5", question], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer = json(stdout(&out).trim());
+    let hits = if answer["answered"] == true {
+        &answer["hits"]
+    } else {
+        &answer["related"]
+    };
+    let hits = hits.as_array().unwrap();
+    let of = |article: &str| {
+        hits.iter()
+            .find(|h| h["article"] == article)
+            .unwrap_or_else(|| panic!("no hit from {article}: {answer}"))
+    };
+    let md = of("agadez");
+    assert_eq!(md["date"], "2024-05-09T10:30:00+02:00", "{md}");
+    assert_eq!(md["site"], "Le Monde", "{md}");
+    assert_eq!(
+        md["url"], "https://www.lemonde.fr/afrique/caravane-agadez",
+        "{md}"
+    );
+    let txt = of("bilma");
+    for key in ["date", "site", "url"] {
+        assert!(txt.get(key).is_none(), "{key} in {txt}");
+    }
+
+    // the terminal shows the site and the day before the source
+    let out = ws.run(&["ask", "--top", "5", question], None);
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "\n   Le Monde · 2024-05-09 · https://www.lemonde.fr/afrique/caravane-agadez\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\n   corpus/bilma.txt\n"), "{text}");
+
+    // and the article list names the site
+    let out = ws.run(&["articles", "--json"], None);
+    let list = json(stdout(&out).trim());
+    let list = list.as_array().unwrap();
+    let row = |id: &str| list.iter().find(|a| a["id"] == id).unwrap();
+    assert_eq!(row("agadez")["site"], "Le Monde");
+    assert!(row("bilma").get("site").is_none());
+}

@@ -1,7 +1,7 @@
 //! How a file's bytes become an [`Article`]: decoding (UTF-8, with or without BOM, else
 //! Windows-1252), the title (a title line, front matter or a Markdown heading, else the start
-//! of the first sentence), front matter metadata, Markdown marks removed, and the article's
-//! language.
+//! of the first sentence), front matter metadata (url, date, author, site, lang), Markdown
+//! marks removed, and the article's language.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +25,8 @@ pub struct Article {
     pub url: Option<String>,
     pub date: Option<String>,
     pub author: Option<String>,
+    /// The site or newspaper that published it ("Le Monde"), from front matter.
+    pub site: Option<String>,
     pub lang: Lang,
     /// The text after the title line or front matter.
     pub body: String,
@@ -147,6 +149,10 @@ pub fn parse_file(rel: &str, bytes: &[u8], prefix: &str) -> Result<Article, Stri
         url,
         date: meta.get("date").cloned().filter(|v| !v.is_empty()),
         author: meta.get("author").cloned().filter(|v| !v.is_empty()),
+        site: meta
+            .get("site")
+            .map(|v| collapse_ws(v))
+            .filter(|v| !v.is_empty()),
         lang,
         body,
         explicit_title,
@@ -346,6 +352,21 @@ mod tests {
         assert_eq!(a.lang, Lang::En);
         assert!(a.body.contains("The body with a link."), "{}", a.body);
         assert!(a.body.contains("Heading"));
+        assert_eq!(a.site, None);
+    }
+
+    #[test]
+    fn md_front_matter_site() {
+        let text = "---\ntitle: Un titre\nurl: https://www.lemonde.fr/a\ndate: 2024-05-09T10:30:00+02:00\nsite: \"Le  Monde\"\nfetched: 2024-05-10T08:00:00Z\n---\nLe corps du texte.\n";
+        let a = parse_file("m.md", text.as_bytes(), "corpus").unwrap();
+        assert_eq!(a.site.as_deref(), Some("Le Monde"));
+        assert_eq!(a.date.as_deref(), Some("2024-05-09T10:30:00+02:00"));
+        assert_eq!(a.url.as_deref(), Some("https://www.lemonde.fr/a"));
+        // an empty site is no site; a .txt file has no front matter
+        let empty = parse_file("n.md", b"---\nsite:  \n---\nDu texte.", "c").unwrap();
+        assert_eq!(empty.site, None);
+        let txt = parse_file("t.txt", b"site: Le Monde\nDu texte ici.", "c").unwrap();
+        assert_eq!(txt.site, None);
     }
 
     #[test]

@@ -257,6 +257,7 @@ fn add_article(
             url: article.url,
             date: article.date,
             author: article.author,
+            site: article.site,
             lang: article.lang,
             passages: passages.len() as u32,
             size: bytes.len() as u64,

@@ -25,6 +25,10 @@ pub struct ArticleEntry {
     pub date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// The site that published it ("Le Monde"), from front matter; catalogs written before
+    /// it was kept have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     pub lang: Lang,
     pub passages: u32,
     pub size: u64,
@@ -136,5 +140,27 @@ pub(super) fn failed_entry(stamp: &FileStamp, reason: String) -> FailedEntry {
         reason,
         size: stamp.size,
         mtime_ns: stamp.mtime_ns,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_site_is_kept_and_older_catalogs_load_without_it() {
+        let old = r#"{"id":"a","path":"a.md","title":"T","source":"corpus/a.md","lang":"fr","passages":1,"size":3,"mtime_ns":0,"hash":"h"}"#;
+        let entry: ArticleEntry = serde_json::from_str(old).unwrap();
+        assert_eq!(entry.site, None);
+        let json = serde_json::to_string(&entry).unwrap();
+        assert!(!json.contains("site"), "{json}");
+        let with_site = ArticleEntry {
+            site: Some("Le Monde".into()),
+            ..entry
+        };
+        let json = serde_json::to_string(&with_site).unwrap();
+        assert!(json.contains(r#""site":"Le Monde""#), "{json}");
+        let back: ArticleEntry = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, with_site);
     }
 }

@@ -30,6 +30,11 @@ pub struct Summary {
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The article's date and site, from its front matter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     pub sentences: Vec<SummarySentence>,
 }
 
@@ -290,6 +295,8 @@ pub fn summary(corpus: &Corpus, entry: &ArticleEntry, n: usize) -> Result<Summar
         title: entry.title.clone(),
         source: entry.source.clone(),
         url: entry.url.clone(),
+        date: entry.date.clone(),
+        site: entry.site.clone(),
         sentences: extract(&article, n),
     })
 }
@@ -301,6 +308,13 @@ pub struct TopicSentence {
     pub article: String,
     pub title: String,
     pub source: String,
+    /// The article's date, site and url, from its front matter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub position: usize,
 }
 
@@ -354,6 +368,9 @@ pub fn topic(answer: &Answer, catalog: &[ArticleEntry], corpus: &Corpus, n: usiz
             article: hit.article.clone(),
             title: hit.title.clone(),
             source: hit.source.clone(),
+            date: hit.date.clone(),
+            site: hit.site.clone(),
+            url: hit.url.clone(),
             position: found.position,
         });
         if out.sentences.len() == n {

@@ -351,6 +351,7 @@ fn summary_time(engine: &Engine) -> f64 {
         url: None,
         date: None,
         author: None,
+        site: None,
         lang: Lang::Fr,
         body,
         explicit_title: true,

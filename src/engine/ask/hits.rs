@@ -1,6 +1,7 @@
 //! Stage 5: the hits. Each shown passage is loaded from the store with its article's title
-//! and source, and given its spans: the byte ranges of the matched words and of the sentence
-//! that best answers. The front ends render those spans; nothing here writes Markdown.
+//! and source, given its article's date, site and url from the catalog, and given its spans:
+//! the byte ranges of the matched words and of the sentence that best answers. The front
+//! ends render those spans; nothing here writes Markdown.
 
 use std::ops::Range;
 
@@ -12,6 +13,7 @@ use super::rerank::Candidate;
 use super::terms::Terms;
 use super::Hit;
 use crate::articles::text;
+use crate::engine::catalog::ArticleEntry;
 use crate::engine::snapshot::Snapshot;
 use crate::lang::cues::{self, Asks};
 
@@ -37,10 +39,17 @@ pub(crate) fn hit(
         Some(t) => mark(&passage, &c.spots, &t.weights(), asks),
         None => (vec![], None),
     };
+    let article = field_str(&doc, f.article);
+    // a few hits per answer: a scan of the catalog costs less than keeping a map of it
+    let entry = snapshot.catalog.articles.iter().find(|a| a.id == article);
+    let meta = |get: fn(&ArticleEntry) -> &Option<String>| entry.and_then(|e| get(e).clone());
     Ok(Hit {
-        article: field_str(&doc, f.article),
+        article,
         title: field_str(&doc, f.title),
         source: field_str(&doc, f.source),
+        date: meta(|e| &e.date),
+        site: meta(|e| &e.site),
+        url: meta(|e| &e.url),
         paragraph: doc
             .get_first(f.paragraph)
             .and_then(|v| v.as_u64())

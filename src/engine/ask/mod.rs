@@ -52,6 +52,15 @@ pub struct Hit {
     pub article: String,
     pub title: String,
     pub source: String,
+    /// The article's date as its front matter gives it (ISO 8601 for fetched articles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The site that published the article ("Le Monde").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// The article's url, when its front matter gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub paragraph: u64,
     pub passage: String,
     /// The sentence that best answers, when the passage has more than one.

@@ -35,6 +35,9 @@ pub struct Embed {
     pub fields: Vec<Field>,
     pub footer: Option<String>,
     pub color: Option<u32>,
+    /// The moment the embed is about (an article's date), in Unix seconds: Discord shows it
+    /// beside the footer. It counts toward no limit.
+    pub timestamp: Option<i64>,
 }
 
 impl Embed {

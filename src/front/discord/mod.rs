@@ -9,6 +9,7 @@ mod ask;
 mod fit;
 #[cfg(feature = "web")]
 mod news;
+mod origin;
 pub mod ratelimit;
 mod reindex;
 pub mod reply;
@@ -264,6 +265,13 @@ fn embed(e: &reply::Embed) -> serenity::CreateEmbed {
     }
     if let Some(c) = e.color {
         b = b.colour(c);
+    }
+    // a date out of Discord's range is no timestamp
+    if let Some(t) = e
+        .timestamp
+        .and_then(|s| serenity::Timestamp::from_unix_timestamp(s).ok())
+    {
+        b = b.timestamp(t);
     }
     b
 }

@@ -10,6 +10,7 @@ use crate::lang::Lang;
 
 use super::fit::cut;
 pub use super::fit::{escape, fit, limits, Embed, Field, Reply};
+use super::origin;
 
 /// Articles per page of /articles.
 pub const ARTICLES_PER_PAGE: usize = 10;
@@ -135,10 +136,10 @@ fn words(lang: Lang) -> Words {
 }
 
 /// The answer to /ask or a mention: one embed per passage (title linked to the article's
-/// url when it has one, source and paragraph in the footer, search time in the last
-/// footer); related passages the same way under a heading saying they do not answer
-/// directly; a line saying so when they were found by meaning; or a sentence saying the
-/// articles do not answer.
+/// url when it has one, site, source and paragraph in the footer, the article's date as the
+/// timestamp, search time in the last footer); related passages the same way under a
+/// heading saying they do not answer directly; a line saying so when they were found by
+/// meaning; or a sentence saying the articles do not answer.
 pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
     let w = words(lang);
     // which of the question's words were searched as what, so the asker sees why it matched
@@ -186,7 +187,12 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
         .take(n)
         .enumerate()
         .map(|(i, hit)| {
-            let mut footer = format!("{} · {} {}", hit.source, w.paragraph, hit.paragraph);
+            let mut footer = format!(
+                "{} · {} {}",
+                source(hit.site.as_deref(), &hit.source),
+                w.paragraph,
+                hit.paragraph
+            );
             if i + 1 == n {
                 footer.push_str(&format!(" · {:.2} ms", answer.took_ms));
             }
@@ -197,6 +203,7 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
                 fields: vec![],
                 footer: Some(text::truncate_chars(&footer, limits::FOOTER)),
                 color: Some(COLOR),
+                timestamp: hit.date.as_deref().and_then(origin::timestamp),
             }
         })
         .collect();
@@ -231,7 +238,16 @@ fn url_of(source: &str) -> Option<String> {
     (source.starts_with("https://") || source.starts_with("http://")).then(|| source.to_string())
 }
 
-/// A summary: the sentences in the article's order, with the title and source.
+/// Where a passage comes from, for a footer: its site, when the article names one, then
+/// its source; neither can ping.
+fn source(site: Option<&str>, source: &str) -> String {
+    match site {
+        Some(s) => format!("{} · {}", origin::site(s), origin::unmention(source)),
+        None => origin::unmention(source),
+    }
+}
+
+/// A summary: the sentences in the article's order, with the title, site, source and date.
 pub fn summary(s: &Summary, lang: Lang) -> Reply {
     let w = words(lang);
     let body = s
@@ -247,8 +263,13 @@ pub fn summary(s: &Summary, lang: Lang) -> Reply {
             url: s.url.clone().or_else(|| url_of(&s.source)),
             description: Some(body),
             fields: vec![],
-            footer: Some(format!("{} · {}", w.summary_footer, s.source)),
+            footer: Some(format!(
+                "{} · {}",
+                w.summary_footer,
+                source(s.site.as_deref(), &s.source)
+            )),
             color: Some(COLOR),
+            timestamp: s.date.as_deref().and_then(origin::timestamp),
         }],
         ephemeral: false,
     };
@@ -271,7 +292,15 @@ pub fn topic(t: &TopicSummary, lang: Lang) -> Reply {
         .iter()
         .map(|s| Field {
             name: s.title.clone(),
-            value: format!("{}\n— {}", escape(&s.text), escape(&s.source)),
+            value: match &s.site {
+                Some(site) => format!(
+                    "{}\n— {} · {}",
+                    escape(&s.text),
+                    escape(&origin::short(site)),
+                    escape(&s.source)
+                ),
+                None => format!("{}\n— {}", escape(&s.text), escape(&s.source)),
+            },
             inline: false,
         })
         .collect();
@@ -287,6 +316,7 @@ pub fn topic(t: &TopicSummary, lang: Lang) -> Reply {
             fields,
             footer: None,
             color: Some(COLOR),
+            timestamp: None,
         }],
         ephemeral: false,
     };
@@ -334,6 +364,7 @@ pub fn articles(page: &ArticlePage, lang: Lang) -> Reply {
                 if page_no < pages { page_no + 1 } else { 1 }
             )),
             color: Some(COLOR),
+            timestamp: None,
         }],
         ephemeral: false,
     };
@@ -421,235 +452,5 @@ pub enum Say {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::ArticleEntry;
-
-    fn total(r: &Reply) -> usize {
-        r.embeds.iter().map(Embed::len).sum()
-    }
-
-    fn check_limits(r: &Reply) {
-        assert!(r.content.as_deref().map_or(0, |c| c.chars().count()) <= limits::CONTENT);
-        assert!(r.embeds.len() <= limits::EMBEDS);
-        assert!(total(r) <= limits::EMBEDS_TOTAL, "{}", total(r));
-        for e in &r.embeds {
-            assert!(e.title.as_deref().map_or(0, |t| t.chars().count()) <= limits::TITLE);
-            assert!(
-                e.description.as_deref().map_or(0, |t| t.chars().count()) <= limits::DESCRIPTION
-            );
-            assert!(e.fields.len() <= limits::FIELDS);
-            for f in &e.fields {
-                assert!(f.name.chars().count() <= limits::FIELD_NAME);
-                assert!(f.value.chars().count() <= limits::FIELD_VALUE);
-            }
-        }
-    }
-
-    fn hit(passage: &str) -> Hit {
-        Hit {
-            article: "a".into(),
-            title: "é".repeat(300),
-            source: "corpus/a.txt".into(),
-            paragraph: 1,
-            passage: passage.into(),
-            answer: None,
-            score: 1.0,
-            marks: std::iter::once(0..3).collect(),
-            answer_span: None,
-        }
-    }
-
-    #[test]
-    fn long_french_answers_fit_every_limit() {
-        let passage = "Sécurité à la frontière ".repeat(200);
-        let a = Answer {
-            question: "q".into(),
-            answered: true,
-            hits: (0..10).map(|_| hit(&passage)).collect(),
-            asks: crate::lang::cues::Asks::Other,
-            confidence: 1.0,
-            related: vec![],
-            semantic: false,
-            by_meaning: false,
-            closest: vec![],
-            lang: Lang::En,
-            // a long question, every word translated: the list is cut, escaped
-            translations: (0..300)
-                .map(|i| crate::engine::Translated {
-                    word: format!("@everyone{i}"),
-                    into: vec!["*frontière*".into(), "lisière".into()],
-                })
-                .collect(),
-            took_ms: 0.2,
-            candidates: vec![],
-        };
-        let r = answer(&a, Lang::Fr, false);
-        check_limits(&r);
-        let c = r.content.as_deref().unwrap();
-        assert!(c.starts_with("-# Mots traduits : "), "{c}");
-        assert!(
-            !c.contains("@everyone") && c.contains("\\*frontière\\*"),
-            "{c}"
-        );
-        assert!(c.chars().count() <= limits::CONTENT / 2);
-        assert_eq!(r.embeds.len(), 10);
-        let d = r.embeds[0].description.as_deref().unwrap();
-        assert!(d.ends_with('…'), "{d}");
-        assert!(d.starts_with("**Sé**"), "{d}");
-        assert!(r.embeds[0].title.as_deref().unwrap().ends_with('…'));
-    }
-
-    #[test]
-    fn no_answer_lists_closest_titles_escaped() {
-        let a = Answer {
-            question: "q".into(),
-            answered: false,
-            hits: vec![],
-            asks: crate::lang::cues::Asks::Other,
-            confidence: 0.1,
-            related: vec![],
-            semantic: false,
-            by_meaning: false,
-            closest: vec!["@everyone *Mali*".into()],
-            lang: Lang::Fr,
-            translations: vec![],
-            took_ms: 0.1,
-            candidates: vec![],
-        };
-        let r = answer(&a, Lang::En, true);
-        let c = r.content.unwrap();
-        assert!(c.starts_with("The articles do not answer this question."));
-        assert!(c.contains("\\*Mali\\*") && !c.contains("@everyone"));
-        assert!(r.ephemeral);
-        let fr = answer(&a, Lang::Fr, false).content.unwrap();
-        assert!(fr.starts_with("Les articles ne répondent pas"));
-    }
-
-    #[test]
-    fn related_passages_come_under_their_heading() {
-        let a = Answer {
-            question: "q".into(),
-            answered: false,
-            hits: vec![],
-            asks: crate::lang::cues::Asks::Other,
-            confidence: 0.3,
-            related: vec![hit("Une patrouille @everyone à la frontière.")],
-            semantic: false,
-            by_meaning: false,
-            closest: vec!["Mali".into()],
-            lang: Lang::Fr,
-            translations: vec![],
-            took_ms: 0.1,
-            candidates: vec![],
-        };
-        let fr = answer(&a, Lang::Fr, false);
-        check_limits(&fr);
-        assert_eq!(
-            fr.content.as_deref(),
-            Some("Pas de réponse directe dans les articles ; passages proches :")
-        );
-        assert_eq!(fr.embeds.len(), 1);
-        let d = fr.embeds[0].description.as_deref().unwrap();
-        assert!(d.contains("patrouille") && !d.contains("@everyone"), "{d}");
-        let en = answer(&a, Lang::En, false);
-        assert_eq!(
-            en.content.as_deref(),
-            Some("No direct answer in the articles; related passages:")
-        );
-        // found by meaning: said under the heading, in the asker's language
-        let meant = Answer {
-            semantic: true,
-            by_meaning: true,
-            ..a.clone()
-        };
-        let fr = answer(&meant, Lang::Fr, false);
-        check_limits(&fr);
-        let c = fr.content.as_deref().unwrap();
-        assert!(c.starts_with("Pas de réponse directe"), "{c}");
-        assert!(c.contains("Trouvé par le sens"), "{c}");
-        let en = answer(
-            &Answer {
-                answered: true,
-                hits: meant.related.clone(),
-                related: vec![],
-                ..meant
-            },
-            Lang::En,
-            true,
-        );
-        assert_eq!(
-            en.content.as_deref(),
-            Some("-# Found by meaning (semantic search), not by the question's words.")
-        );
-        // searched by meaning, found by the words: nothing said
-        let words = answer(
-            &Answer {
-                semantic: true,
-                ..a
-            },
-            Lang::En,
-            false,
-        );
-        assert!(!words.content.unwrap().contains("meaning"));
-    }
-
-    #[test]
-    fn article_pages() {
-        let list: Vec<ArticleEntry> = (0..23)
-            .map(|i| ArticleEntry {
-                id: format!("a{i}"),
-                path: format!("a{i}.txt"),
-                title: format!("Titre {i} ").repeat(60),
-                source: format!("corpus/a{i}.txt"),
-                url: None,
-                date: None,
-                author: None,
-                lang: Lang::Fr,
-                passages: 3,
-                size: 1,
-                mtime_ns: 0,
-                hash: String::new(),
-                decoding: None,
-            })
-            .collect();
-        let page = |n: usize, articles: &[ArticleEntry]| ArticlePage {
-            articles: articles.to_vec(),
-            page: n,
-            pages: 3,
-            total: 23,
-            passages: 69,
-        };
-        let p1 = articles(&page(1, &list[..10]), Lang::En);
-        check_limits(&p1);
-        assert_eq!(p1.embeds[0].fields.len(), ARTICLES_PER_PAGE);
-        let footer = p1.embeds[0].footer.as_deref().unwrap();
-        assert!(
-            footer.contains("page 1/3") && footer.contains("page:2"),
-            "{footer}"
-        );
-        assert!(p1.embeds[0].title.as_deref().unwrap().contains("(23)"));
-        let p3 = articles(&page(3, &list[20..]), Lang::En);
-        assert_eq!(p3.embeds[0].fields.len(), 3);
-        assert!(p3.embeds[0].footer.as_deref().unwrap().contains("page 3/3"));
-        let empty = ArticlePage {
-            articles: vec![],
-            page: 1,
-            pages: 1,
-            total: 0,
-            passages: 0,
-        };
-        assert_eq!(
-            articles(&empty, Lang::Fr).content.as_deref(),
-            Some("Aucun article n’est indexé.")
-        );
-    }
-
-    #[test]
-    fn locales() {
-        assert_eq!(lang_of_locale("fr"), Lang::Fr);
-        assert_eq!(lang_of_locale("fr-FR"), Lang::Fr);
-        assert_eq!(lang_of_locale("en-US"), Lang::En);
-        assert_eq!(lang_of_locale("de"), Lang::En);
-    }
-}
+#[path = "reply_tests.rs"]
+mod tests;

@@ -15,6 +15,13 @@ struct HitJson<'a> {
     article: &'a str,
     title: &'a str,
     source: &'a str,
+    /// The article's date, site and url, when its front matter gives them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
     paragraph: u64,
     passage: &'a str,
     /// The passage as Markdown: matched words in `**bold**`, the best sentence in `__…__`.
@@ -30,6 +37,9 @@ impl<'a> HitJson<'a> {
             article: &hit.article,
             title: &hit.title,
             source: &hit.source,
+            date: hit.date.as_deref(),
+            site: hit.site.as_deref(),
+            url: hit.url.as_deref(),
             paragraph: hit.paragraph,
             passage: &hit.passage,
             highlight: highlight::markdown(hit),
@@ -109,6 +119,8 @@ pub fn articles_json(articles: &[ArticleEntry]) -> String {
         date: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         author: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        site: Option<&'a str>,
     }
     let rows: Vec<Row> = articles
         .iter()
@@ -121,6 +133,7 @@ pub fn articles_json(articles: &[ArticleEntry]) -> String {
             url: a.url.as_deref(),
             date: a.date.as_deref(),
             author: a.author.as_deref(),
+            site: a.site.as_deref(),
         })
         .collect();
     serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_string())

@@ -60,7 +60,7 @@ pub fn answer_text(answer: &Answer, style: Style) -> String {
             i + 1,
             strip_controls(&hit.title),
             hit.paragraph,
-            strip_controls(&hit.source)
+            source_line(hit.site.as_deref(), hit.date.as_deref(), &hit.source)
         ));
         let body = passage(hit, style);
         for line in body.lines() {
@@ -71,6 +71,37 @@ pub fn answer_text(answer: &Answer, style: Style) -> String {
     }
     out.push_str(&format!("({:.2} ms)\n", answer.took_ms));
     out
+}
+
+/// Where a passage comes from: the site and the day when the article gives them, then its
+/// source ("Le Monde · 2024-05-09 · https://…").
+fn source_line(site: Option<&str>, date: Option<&str>, source: &str) -> String {
+    [
+        site.map(strip_controls),
+        date.map(day),
+        Some(strip_controls(source)),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|s| !s.trim().is_empty())
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
+/// A date as its day, `YYYY-MM-DD`, when it starts with one (the time of
+/// `2024-05-09T10:30:00+02:00` goes); any other date as given.
+fn day(date: &str) -> String {
+    let b = date.as_bytes();
+    let is_day = b.len() >= 10
+        && b[..10].iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+    if is_day {
+        date[..10].to_string()
+    } else {
+        strip_controls(date.trim())
+    }
 }
 
 /// ANSI bold for matched words and underline for the best sentence.
@@ -185,12 +216,12 @@ pub fn report_text(report: &BuildReport) -> String {
     out
 }
 
-/// An article's summary: its title, its source, then its sentences.
+/// An article's summary: its title, its site, day and source, then its sentences.
 pub fn summary_text(s: &Summary) -> String {
     let mut out = format!(
         "{}\n{}\n\n",
         strip_controls(&s.title),
-        strip_controls(&s.source)
+        source_line(s.site.as_deref(), s.date.as_deref(), &s.source)
     );
     for sentence in &s.sentences {
         out.push_str(&strip_controls(&sentence.text));
@@ -199,7 +230,7 @@ pub fn summary_text(s: &Summary) -> String {
     out
 }
 
-/// A topic summary: each sentence with its article and source.
+/// A topic summary: each sentence with its article and where it comes from.
 pub fn topic_text(t: &TopicSummary) -> String {
     if t.sentences.is_empty() {
         return "The articles say nothing about this topic.\n".to_string();
@@ -210,8 +241,81 @@ pub fn topic_text(t: &TopicSummary) -> String {
             "{}\n   — {} ({})\n",
             strip_controls(&x.text),
             strip_controls(&x.title),
-            strip_controls(&x.source)
+            source_line(x.site.as_deref(), x.date.as_deref(), &x.source)
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::cues::Asks;
+    use crate::lang::Lang;
+
+    fn hit(source: &str, site: Option<&str>, date: Option<&str>) -> Hit {
+        Hit {
+            article: "a".into(),
+            title: "Un titre".into(),
+            source: source.into(),
+            date: date.map(str::to_string),
+            site: site.map(str::to_string),
+            url: None,
+            paragraph: 2,
+            passage: "Le texte.".into(),
+            answer: None,
+            score: 1.0,
+            marks: vec![],
+            answer_span: None,
+        }
+    }
+
+    #[test]
+    fn source_lines_show_the_site_and_the_day() {
+        let answer = Answer {
+            question: "q".into(),
+            answered: true,
+            hits: vec![
+                hit(
+                    "https://www.lemonde.fr/a",
+                    Some("Le Monde"),
+                    Some("2024-05-09T10:30:00+02:00"),
+                ),
+                hit("corpus/b.txt", None, None),
+                hit("corpus/c.md", Some("Le\u{1b}[31m Temps"), Some("mai 2024")),
+            ],
+            asks: Asks::Other,
+            confidence: 1.0,
+            related: vec![],
+            closest: vec![],
+            lang: Lang::Fr,
+            translations: vec![],
+            took_ms: 0.5,
+            semantic: false,
+            by_meaning: false,
+            candidates: vec![],
+        };
+        let text = answer_text(&answer, Style::Markdown);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "1. Un titre (paragraph 2)");
+        assert_eq!(
+            lines[1],
+            "   Le Monde · 2024-05-09 · https://www.lemonde.fr/a"
+        );
+        assert_eq!(lines[5], "   corpus/b.txt", "{text}");
+        // corpus text loses its control characters; a date that is not ISO stays as given
+        assert_eq!(
+            lines[9], "   Le[31m Temps · mai 2024 · corpus/c.md",
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn days() {
+        assert_eq!(day("2024-05-09"), "2024-05-09");
+        assert_eq!(day("2024-05-09T10:30:00+02:00"), "2024-05-09");
+        assert_eq!(day("9 mai 2024"), "9 mai 2024");
+        assert_eq!(day("2024-5-9"), "2024-5-9");
+        assert_eq!(day("é"), "é");
+    }
 }
