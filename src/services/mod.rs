@@ -1,5 +1,8 @@
-//! Clients for the outside services the engine is handed (with the `http` feature): today
-//! the embedding server. Each implements a trait of the engine's, so tests can hand the
-//! engine their own.
+//! Clients for the outside services the engine is handed (with the `http` feature): the
+//! embedding server, and (with the `web` feature) the HTTP fetcher of pages and feeds, which
+//! refuses addresses that are not public and honours robots.txt. Each implements a trait of
+//! the engine's, so tests can hand the engine their own.
 
 pub mod embeddings;
+#[cfg(feature = "web")]
+pub mod fetch;
