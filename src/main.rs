@@ -64,14 +64,18 @@ fn embedder(
     Ok(None)
 }
 
-/// The fetcher of web pages and feeds, refusing every address that is not public but those
-/// KIOSQUE_FETCH_ALLOW lists.
+/// Where news come from: the fetcher of web pages and feeds (refusing every address that is
+/// not public but those KIOSQUE_FETCH_ALLOW lists), the state directory and the feed list.
 #[cfg(feature = "web")]
-fn fetcher(config: &Config) -> anyhow::Result<kiosque::services::fetch::HttpFetcher> {
+fn newsroom(config: &Config) -> anyhow::Result<kiosque::engine::Newsroom> {
     use kiosque::services::fetch::{Allow, HttpFetcher};
     let allow = Allow::parse(&config.fetch_allow)
         .map_err(|e| kiosque::config::ConfigError::Invalid("KIOSQUE_FETCH_ALLOW", e))?;
-    Ok(HttpFetcher::new(allow)?)
+    Ok(kiosque::engine::Newsroom {
+        fetch: std::sync::Arc::new(HttpFetcher::new(allow)?),
+        state: config.state.clone(),
+        feeds: config.feeds.clone(),
+    })
 }
 
 /// The outside services the engine is handed: the bilingual dictionary and the thesaurus,
@@ -352,29 +356,18 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Index { full, json } => terminal::index(&setup, *full, *json, &mut out)?,
         #[cfg(feature = "web")]
         Command::Add { urls, json } => {
-            let fetcher = fetcher(&config)?;
-            terminal::web::add(&setup, &fetcher, &config.state, urls, *json, &mut out)?
+            terminal::web::add(&setup, &newsroom(&config)?, urls, *json, &mut out)?
         }
         #[cfg(feature = "web")]
         Command::Feeds { command } => {
             use kiosque::config::FeedsCommand;
-            let list = &config.feeds;
+            let news = newsroom(&config)?;
             match command {
-                FeedsCommand::Add { url } => terminal::web::feeds_add(list, url, &mut out)?,
-                FeedsCommand::Remove { url } => terminal::web::feeds_remove(list, url, &mut out)?,
-                FeedsCommand::List { json } => {
-                    terminal::web::feeds_list(list, &config.state, *json, &mut out)?
-                }
+                FeedsCommand::Add { url } => terminal::web::feeds_add(&news, url, &mut out)?,
+                FeedsCommand::Remove { url } => terminal::web::feeds_remove(&news, url, &mut out)?,
+                FeedsCommand::List { json } => terminal::web::feeds_list(&news, *json, &mut out)?,
                 FeedsCommand::Poll { json } => {
-                    let fetcher = fetcher(&config)?;
-                    terminal::web::feeds_poll(
-                        &setup,
-                        &fetcher,
-                        list,
-                        &config.state,
-                        *json,
-                        &mut out,
-                    )?
+                    terminal::web::feeds_poll(&setup, &news, *json, &mut out)?
                 }
             }
         }

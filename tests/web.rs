@@ -19,8 +19,12 @@ const FIXTURE_CANONICAL: &str =
 const ARTICLE_PATH: &str = "/economie/2024/03/14/nouakchott-usine-dessalement-tevragh-zeina";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/web").join(name))
-        .unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/web")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// `article-fr.html` as served by `site`: its canonical URL on the test site.
@@ -55,7 +59,8 @@ fn web_files(ws: &Workspace) -> Vec<String> {
 }
 
 fn robots_allow_all(r: &Request) -> Option<Response> {
-    (r.path == "/robots.txt").then(|| Response::new(200, "text/plain", "User-agent: *\nDisallow: /private/\n"))
+    (r.path == "/robots.txt")
+        .then(|| Response::new(200, "text/plain", "User-agent: *\nDisallow: /private/\n"))
 }
 
 #[test]
@@ -66,7 +71,14 @@ fn a_page_is_added_once_however_it_is_reached_and_answers_say_its_date_and_site(
         if let Some(robots) = robots_allow_all(r) {
             return robots;
         }
-        let base = format!("http://127.0.0.1:{}", r.header("host").unwrap_or("").rsplit(':').next().unwrap_or(""));
+        let base = format!(
+            "http://127.0.0.1:{}",
+            r.header("host")
+                .unwrap_or("")
+                .rsplit(':')
+                .next()
+                .unwrap_or("")
+        );
         let page = article_fr(&base);
         let path = r.path.split(['?', '#']).next().unwrap_or("");
         match path.trim_end_matches('/') {
@@ -84,7 +96,9 @@ fn a_page_is_added_once_however_it_is_reached_and_answers_say_its_date_and_site(
         }
     });
     let ws = Workspace::new();
-    let tracked = site.url(&format!("{ARTICLE_PATH}?utm_source=newsletter&xtor=RSS-3#commentaires"));
+    let tracked = site.url(&format!(
+        "{ARTICLE_PATH}?utm_source=newsletter&xtor=RSS-3#commentaires"
+    ));
     let out = run(&ws, &["add", "--json", &tracked]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     let report = json(stdout(&out).trim());
@@ -98,13 +112,17 @@ fn a_page_is_added_once_however_it_is_reached_and_answers_say_its_date_and_site(
     );
     let path = PathBuf::from(added["path"].as_str().unwrap());
     assert_eq!(path, ws.corpus().join(format!("{id}.md")));
-    assert_eq!(web_files(&ws), vec![format!("{}.md", id.trim_start_matches("web/"))]);
+    assert_eq!(
+        web_files(&ws),
+        vec![format!("{}.md", id.trim_start_matches("web/"))]
+    );
 
     // the file: front matter, then the article's text and nothing around it
     let text = std::fs::read_to_string(&path).unwrap();
     let canonical = site.url(ARTICLE_PATH);
     for line in [
-        "title: \"À Nouakchott, l’usine de dessalement de Tevragh-Zeina entre en service\"".to_string(),
+        "title: \"À Nouakchott, l’usine de dessalement de Tevragh-Zeina entre en service\""
+            .to_string(),
         format!("url: \"{canonical}\""),
         "date: \"2024-03-14T09:30:00+00:00\"".into(),
         "author: \"Aminetou Mint Sidi\"".into(),
@@ -114,15 +132,35 @@ fn a_page_is_added_once_however_it_is_reached_and_answers_say_its_date_and_site(
         assert!(text.contains(&line), "{line} missing in\n{text}");
     }
     assert!(text.contains("\nfetched: \"20"), "{text}");
-    assert!(text.contains("150 000 mètres cubes d’eau potable par jour"), "{text}");
+    assert!(
+        text.contains("150 000 mètres cubes d’eau potable par jour"),
+        "{text}"
+    );
     assert!(text.contains("Mamadou Ba"), "{text}");
-    for noise in ["Tout accepter", "S’abonner", "Je m’inscris", "À lire aussi", "Brahim_75", "Mentions légales", "utm_source"] {
-        assert!(!text.contains(noise), "{noise:?} is not the article's:\n{text}");
+    for noise in [
+        "Tout accepter",
+        "S’abonner",
+        "Je m’inscris",
+        "À lire aussi",
+        "Brahim_75",
+        "Mentions légales",
+        "utm_source",
+    ] {
+        assert!(
+            !text.contains(noise),
+            "{noise:?} is not the article's:\n{text}"
+        );
     }
     // one robots.txt, a User-Agent naming kiosque and its version
     assert_eq!(site.requests_for("/robots.txt").len(), 1);
-    let ua = site.requests()[1].header("user-agent").unwrap_or("").to_string();
-    assert!(ua.contains(&format!("kiosque/{}", env!("CARGO_PKG_VERSION"))), "{ua}");
+    let ua = site.requests()[1]
+        .header("user-agent")
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        ua.contains(&format!("kiosque/{}", env!("CARGO_PKG_VERSION"))),
+        "{ua}"
+    );
 
     // a question about it is answered from it, with its date and site
     let out = ws.run(&["ask", "--json", "Combien de mètres cubes d'eau potable l'usine de dessalement produira-t-elle par jour ?"], None);
@@ -135,7 +173,10 @@ fn a_page_is_added_once_however_it_is_reached_and_answers_say_its_date_and_site(
     assert_eq!(hit["url"], canonical.as_str(), "{hit}");
     let out = ws.run(&["ask", "Combien de mètres cubes d'eau potable l'usine de dessalement produira-t-elle par jour ?"], None);
     let shown = stdout(&out);
-    assert!(shown.contains("Le Courrier du Sahel") && shown.contains("2024-03-14"), "{shown}");
+    assert!(
+        shown.contains("Le Courrier du Sahel") && shown.contains("2024-03-14"),
+        "{shown}"
+    );
 
     // the same article by other URLs: http/https aside, a trailing slash, its AMP page
     let variants = [
@@ -157,8 +198,17 @@ fn a_page_is_added_once_however_it_is_reached_and_answers_say_its_date_and_site(
     let out = run(&ws, &["add", "--json", &canonical]);
     let report = json(stdout(&out).trim());
     assert_eq!(report["changed"][0]["article"], id.as_str(), "{report}");
-    assert!(std::fs::read_to_string(&path).unwrap().contains("approuvée vendredi"));
-    let out = ws.run(&["ask", "--json", "Quand la seconde tranche a-t-elle été approuvée par le conseil des ministres ?"], None);
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .contains("approuvée vendredi"));
+    let out = ws.run(
+        &[
+            "ask",
+            "--json",
+            "Quand la seconde tranche a-t-elle été approuvée par le conseil des ministres ?",
+        ],
+        None,
+    );
     let answer = json(stdout(&out).trim());
     assert_eq!(answer["hits"][0]["article"], id.as_str(), "{answer}");
 
@@ -178,24 +228,50 @@ fn windows_1252_pages_are_read_right_declared_or_not() {
         }
         match r.path.as_str() {
             // no charset in the header: the page's <meta charset>, or detection
-            "/lyon/fete-des-lumieres" => Response::new(200, "text/html", fixture("article-cp1252.html")),
-            "/undeclared" => Response::new(200, "text/html", fixture("article-cp1252-undeclared.html")),
+            "/lyon/fete-des-lumieres" => {
+                Response::new(200, "text/html", fixture("article-cp1252.html"))
+            }
+            "/undeclared" => {
+                Response::new(200, "text/html", fixture("article-cp1252-undeclared.html"))
+            }
             _ => Response::not_found(),
         }
     });
     let ws = Workspace::new();
-    let out = run(&ws, &["add", "--json", &site.url("/lyon/fete-des-lumieres"), &site.url("/undeclared")]);
+    let out = run(
+        &ws,
+        &[
+            "add",
+            "--json",
+            &site.url("/lyon/fete-des-lumieres"),
+            &site.url("/undeclared"),
+        ],
+    );
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     let report = json(stdout(&out).trim());
     assert_eq!(report["added"].as_array().unwrap().len(), 2, "{report}");
     let first = std::fs::read_to_string(report["added"][0]["path"].as_str().unwrap()).unwrap();
-    for word in ["Hélène Garçon", "cœur", "€", "« qui passe, regarde et repart sans rien acheter »"] {
+    for word in [
+        "Hélène Garçon",
+        "cœur",
+        "€",
+        "« qui passe, regarde et repart sans rien acheter »",
+    ] {
         assert!(first.contains(word), "{word:?} not in\n{first}");
     }
     let second = std::fs::read_to_string(report["added"][1]["path"].as_str().unwrap()).unwrap();
-    assert!(!second.contains('\u{fffd}') && second.contains('é'), "{second}");
+    assert!(
+        !second.contains('\u{fffd}') && second.contains('é'),
+        "{second}"
+    );
     // the file name is the URL's last segment
-    assert!(report["added"][0]["path"].as_str().unwrap().ends_with("/fete-des-lumieres.md"), "{report}");
+    assert!(
+        report["added"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/fete-des-lumieres.md"),
+        "{report}"
+    );
 }
 
 /// Serves every bad input of issue 13's points 6 and 8 beside one good article.
@@ -205,15 +281,30 @@ fn bad_site() -> Site {
             let base = format!("http://{}", r.header("host").unwrap_or(""));
             Response::html(article_fr(&base))
         };
-        let port = r.header("host").unwrap_or("").rsplit(':').next().unwrap_or("").to_string();
+        let port = r
+            .header("host")
+            .unwrap_or("")
+            .rsplit(':')
+            .next()
+            .unwrap_or("")
+            .to_string();
         match r.path.as_str() {
-            "/robots.txt" => Response::new(200, "text/plain", "User-agent: *\nDisallow: /private/\n"),
+            "/robots.txt" => {
+                Response::new(200, "text/plain", "User-agent: *\nDisallow: /private/\n")
+            }
             ARTICLE_PATH => good(),
             "/teaser" => Response::html(fixture("teaser.html")),
             "/home" => Response::html(fixture("not-article.html")),
-            "/image.png" => Response::new(200, "image/png", vec![0x89, b'P', b'N', b'G', 0, 0, 0, 13, 0, 1, 2]),
+            "/image.png" => Response::new(
+                200,
+                "image/png",
+                vec![0x89, b'P', b'N', b'G', 0, 0, 0, 13, 0, 1, 2],
+            ),
             "/binary-html" => Response::new(200, "text/html", vec![0u8; 4096]),
-            "/huge" => Response::html(format!("<html><body><p>{}</p></body></html>", "mot ".repeat(1_600_000))),
+            "/huge" => Response::html(format!(
+                "<html><body><p>{}</p></body></html>",
+                "mot ".repeat(1_600_000)
+            )),
             "/bomb" => {
                 use std::io::Write;
                 let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -224,7 +315,11 @@ fn bad_site() -> Site {
                 }
                 Response::html(gz.finish().unwrap()).header("Content-Encoding", "gzip")
             }
-            "/slow" => Response { status: 200, headers: vec![("Content-Type".into(), "text/html".into())], body: Body::Trickle },
+            "/slow" => Response {
+                status: 200,
+                headers: vec![("Content-Type".into(), "text/html".into())],
+                body: Body::Trickle,
+            },
             "/private/page" => good(),
             "/loop" => Response::redirect("/loop2"),
             "/loop2" => Response::redirect("/loop"),
@@ -261,7 +356,13 @@ fn bad_inputs_are_reported_with_a_reason_and_nothing_half_written_lands() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let started = std::time::Instant::now();
     let out = run(&ws, &args);
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let report = json(stdout(&out).trim());
     // the good one is saved all the same
     assert_eq!(report["added"].as_array().unwrap().len(), 1, "{report}");
@@ -278,15 +379,29 @@ fn bad_inputs_are_reported_with_a_reason_and_nothing_half_written_lands() {
         assert!(r.contains(why), "{path}: {r:?} should say {why:?}");
     }
     assert!(reason("not a url").contains("not a URL"));
-    assert!(reason("ftp://127.0.0.1/file").contains("http"), "{}", reason("ftp://127.0.0.1/file"));
+    assert!(
+        reason("ftp://127.0.0.1/file").contains("http"),
+        "{}",
+        reason("ftp://127.0.0.1/file")
+    );
     // never connected to 127.0.0.2, never read /etc/passwd
-    assert!(site.requests().iter().all(|r| !r.header("host").unwrap_or("").starts_with("127.0.0.2")));
+    assert!(site
+        .requests()
+        .iter()
+        .all(|r| !r.header("host").unwrap_or("").starts_with("127.0.0.2")));
     // nothing of the failures in the corpus, no temporary file
     assert_eq!(web_files(&ws).len(), 1, "{:?}", web_files(&ws));
     // the slow server was given up on at the deadline, not waited for
     assert!(started.elapsed().as_secs() < 90, "{:?}", started.elapsed());
     // and the index still answers
-    let out = ws.run(&["ask", "--json", "Qui dirige la délégation militaire malienne ?"], None);
+    let out = ws.run(
+        &[
+            "ask",
+            "--json",
+            "Qui dirige la délégation militaire malienne ?",
+        ],
+        None,
+    );
     assert_eq!(json(stdout(&out).trim())["answered"], true);
 }
 
@@ -317,18 +432,36 @@ fn internal_addresses_are_refused_in_every_spelling_before_anything_connects() {
     args.extend(urls.iter().map(String::as_str));
     // no KIOSQUE_FETCH_ALLOW: public addresses only
     let out = ws.run_with(&args, None, &[("KIOSQUE_FETCH_ALLOW", "")]);
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let report = json(stdout(&out).trim());
     let failed = report["failed"].as_array().unwrap();
     assert_eq!(failed.len(), urls.len(), "{report}");
     for f in failed {
         assert!(f["reason"].as_str().unwrap().starts_with("refused"), "{f}");
     }
-    assert!(site.requests().is_empty(), "nothing connected: {:?}", site.requests());
+    assert!(
+        site.requests().is_empty(),
+        "nothing connected: {:?}",
+        site.requests()
+    );
     // a bad allow list is a configuration error, said as such
-    let out = ws.run_with(&["add", "https://example.org/"], None, &[("KIOSQUE_FETCH_ALLOW", "10.0.0.0/99")]);
+    let out = ws.run_with(
+        &["add", "https://example.org/"],
+        None,
+        &[("KIOSQUE_FETCH_ALLOW", "10.0.0.0/99")],
+    );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("Invalid KIOSQUE_FETCH_ALLOW"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Invalid KIOSQUE_FETCH_ALLOW"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A news page with a title, a date (when given), a site name, and paragraphs.
@@ -418,7 +551,11 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
         let base = format!("http://{}", r.header("host").unwrap_or(""));
         let conditional = |etag: String, body: String, ctype: &str| {
             if r.header("if-none-match") == Some(etag.as_str()) {
-                Response { status: 304, headers: vec![("ETag".into(), etag)], body: Body::Bytes(vec![]) }
+                Response {
+                    status: 304,
+                    headers: vec![("ETag".into(), etag)],
+                    body: Body::Bytes(vec![]),
+                }
             } else {
                 Response::new(200, ctype, body).header("ETag", &etag)
             }
@@ -435,10 +572,20 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
                 conditional(format!("\"rss-{n}\""), body, "application/rss+xml")
             }
             "/atom.xml" => conditional("\"atom-1\"".into(), atom(&base, 3), "application/atom+xml"),
-            "/feed.json" => conditional("\"json-1\"".into(), json_feed(&base, 2), "application/feed+json"),
-            "/broken.xml" => Response::new(200, "application/xml", "<rss><channel><item><title>unclosed"),
+            "/feed.json" => conditional(
+                "\"json-1\"".into(),
+                json_feed(&base, 2),
+                "application/feed+json",
+            ),
+            "/broken.xml" => Response::new(
+                200,
+                "application/xml",
+                "<rss><channel><item><title>unclosed",
+            ),
             p => match ITEMS.iter().find(|(path, ..)| *path == p) {
-                Some((_, title, date, paragraphs)) => Response::html(news_page(title, *date, paragraphs)),
+                Some((_, title, date, paragraphs)) => {
+                    Response::html(news_page(title, *date, paragraphs))
+                }
                 None => Response::not_found(),
             },
         }
@@ -446,34 +593,78 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
     let ws = Workspace::new();
     for feed in ["/rss.xml", "/atom.xml", "/feed.json"] {
         let out = run(&ws, &["feeds", "add", &site.url(feed)]);
-        assert!(out.status.success() && stdout(&out).contains("added to"), "{}", stderr(&out));
+        assert!(
+            out.status.success() && stdout(&out).contains("added to"),
+            "{}",
+            stderr(&out)
+        );
     }
     let out = run(&ws, &["feeds", "add", &site.url("/rss.xml")]);
     assert!(stdout(&out).contains("already in"), "{}", stdout(&out));
     let list = std::fs::read_to_string(ws.dir.path().join("feeds.txt")).unwrap();
-    assert_eq!(list.lines().filter(|l| l.starts_with("http")).count(), 3, "{list}");
+    assert_eq!(
+        list.lines().filter(|l| l.starts_with("http")).count(),
+        3,
+        "{list}"
+    );
 
     // first poll: the four articles, one file each
     let out = run(&ws, &["feeds", "poll", "--json"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     let report = json(stdout(&out).trim());
     assert_eq!(report["added"].as_array().unwrap().len(), 4, "{report}");
-    let news: Vec<_> = report["feeds"].as_array().unwrap().iter().map(|f| (f["status"].as_str().unwrap().to_string(), f["new"].as_u64().unwrap())).collect();
-    assert_eq!(news, vec![("ok".to_string(), 2), ("ok".into(), 1), ("ok".into(), 1)], "{report}");
+    let news: Vec<_> = report["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["status"].as_str().unwrap().to_string(),
+                f["new"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        news,
+        vec![("ok".to_string(), 2), ("ok".into(), 1), ("ok".into(), 1)],
+        "{report}"
+    );
     assert_eq!(web_files(&ws).len(), 4, "{:?}", web_files(&ws));
     // the item without a date is kept, without a date
-    let undated = report["added"].as_array().unwrap().iter().find(|a| a["title"] == ITEMS[1].1).expect("the undated item");
+    let undated = report["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == ITEMS[1].1)
+        .expect("the undated item");
     let text = std::fs::read_to_string(undated["path"].as_str().unwrap()).unwrap();
-    assert!(!text.contains("\ndate:") && text.contains("guetna"), "{text}");
+    assert!(
+        !text.contains("\ndate:") && text.contains("guetna"),
+        "{text}"
+    );
 
     // second poll: nothing changed, 304s, no page fetched
-    let pages_before = site.requests().iter().filter(|r| r.path.starts_with("/2025/")).count();
+    let pages_before = site
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/2025/"))
+        .count();
     let out = run(&ws, &["feeds", "poll", "--json"]);
     let report = json(stdout(&out).trim());
-    assert!(report["feeds"].as_array().unwrap().iter().all(|f| f["status"] == "not modified"), "{report}");
+    assert!(
+        report["feeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["status"] == "not modified"),
+        "{report}"
+    );
     assert_eq!(report["added"].as_array().unwrap().len(), 0);
     let feed_hits = site.requests_for("/rss.xml");
-    assert_eq!(feed_hits.last().unwrap().header("if-none-match"), Some("\"rss-1\""));
+    assert_eq!(
+        feed_hits.last().unwrap().header("if-none-match"),
+        Some("\"rss-1\"")
+    );
 
     // the feed re-dates its items and adds tracking parameters: nothing new, nothing fetched
     version.store(2, Ordering::SeqCst);
@@ -481,7 +672,13 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
     let report = json(stdout(&out).trim());
     assert_eq!(report["feeds"][0]["status"], "ok", "{report}");
     assert_eq!(report["feeds"][0]["new"], 0, "{report}");
-    assert_eq!(site.requests().iter().filter(|r| r.path.starts_with("/2025/")).count(), pages_before);
+    assert_eq!(
+        site.requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/2025/"))
+            .count(),
+        pages_before
+    );
 
     // a person deletes an article; a new item comes: it is added, the deleted one stays deleted
     let deleted = ws.corpus().join("web/127.0.0.1/kaedi-pont.md");
@@ -495,11 +692,21 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
     assert!(!deleted.exists());
 
     // the new article is answered, with its date and site
-    let out = ws.run(&["ask", "--json", "Sur combien de kilomètres la tempête de sable avait-elle recouvert la voie du train ?"], None);
+    let out = ws.run(
+        &[
+            "ask",
+            "--json",
+            "Sur combien de kilomètres la tempête de sable avait-elle recouvert la voie du train ?",
+        ],
+        None,
+    );
     let answer = json(stdout(&out).trim());
     assert_eq!(answer["answered"], true, "{answer}");
     assert_eq!(answer["hits"][0]["site"], "Sahel Hebdo", "{answer}");
-    assert_eq!(answer["hits"][0]["date"], "2025-01-14T06:30:00+01:00", "{answer}");
+    assert_eq!(
+        answer["hits"][0]["date"], "2025-01-14T06:30:00+01:00",
+        "{answer}"
+    );
 
     // a broken feed: reported, retried later, its reason in the list; the others still polled
     let out = run(&ws, &["feeds", "add", &site.url("/broken.xml")]);
@@ -507,23 +714,50 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
     let out = run(&ws, &["feeds", "poll", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let report = json(stdout(&out).trim());
-    let broken = report["feeds"].as_array().unwrap().iter().find(|f| f["feed"] == site.url("/broken.xml")).unwrap().clone();
+    let broken = report["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feed"] == site.url("/broken.xml"))
+        .unwrap()
+        .clone();
     assert_eq!(broken["status"], "failed");
-    assert!(broken["reason"].as_str().unwrap().contains("not a feed"), "{broken}");
+    assert!(
+        broken["reason"].as_str().unwrap().contains("not a feed"),
+        "{broken}"
+    );
     let out = run(&ws, &["feeds", "list", "--json"]);
     let list = json(stdout(&out).trim());
-    let b = list.as_array().unwrap().iter().find(|f| f["feed"] == site.url("/broken.xml")).unwrap();
+    let b = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feed"] == site.url("/broken.xml"))
+        .unwrap();
     assert_eq!(b["failures"], 1, "{b}");
     assert!(b["next_try"].is_string(), "{b}");
-    let ok = list.as_array().unwrap().iter().find(|f| f["feed"] == site.url("/atom.xml")).unwrap();
+    let ok = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feed"] == site.url("/atom.xml"))
+        .unwrap();
     assert_eq!(ok["failures"], 0, "{ok}");
     assert!(ok["last_poll"].is_string(), "{ok}");
     let out = run(&ws, &["feeds", "list"]);
-    assert!(stdout(&out).contains("failing (1 in a row): not a feed"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("failing (1 in a row): not a feed"),
+        "{}",
+        stdout(&out)
+    );
 
     // removing a feed keeps its articles
     let out = run(&ws, &["feeds", "remove", &site.url("/broken.xml")]);
-    assert!(out.status.success() && stdout(&out).contains("removed"), "{}", stdout(&out));
+    assert!(
+        out.status.success() && stdout(&out).contains("removed"),
+        "{}",
+        stdout(&out)
+    );
     let out = run(&ws, &["feeds", "remove", &site.url("/broken.xml")]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(web_files(&ws).len(), 4);
