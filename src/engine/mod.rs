@@ -41,8 +41,8 @@ pub use build::{quiet, Progress};
 pub use catalog::{ArticleEntry, BuildReport};
 #[cfg(feature = "web")]
 pub use news::{
-    AddError, AddReport, FeedInfo, FeedListError, FeedStatus, Newsroom, NotSaved, Origin,
-    PollReport, Saved,
+    AddError, AddReport, FeedInfo, FeedListError, FeedRecord, FeedStatus, Newsroom, NotSaved,
+    Origin, PollReport, Saved,
 };
 pub use semantic::EmbedReport;
 pub use store::IndexError;
