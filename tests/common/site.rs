@@ -78,7 +78,15 @@ pub struct Site {
 
 impl Site {
     pub fn start(routes: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Site {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a port on 127.0.0.1");
+        Site::start_at("127.0.0.1", routes)
+    }
+
+    /// A site on another loopback address (`127.0.0.2`…): another host for per-host limits.
+    pub fn start_at(
+        ip: &str,
+        routes: impl Fn(&Request) -> Response + Send + Sync + 'static,
+    ) -> Site {
+        let listener = TcpListener::bind((ip, 0)).expect("a port on a loopback address");
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
