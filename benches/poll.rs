@@ -51,7 +51,8 @@ fn bench(c: &mut Criterion) {
                     },
                     "/feed.xml" => {
                         full.fetch_add(1, Ordering::Relaxed);
-                        Response::new(200, "application/rss+xml", feed(&base)).header("ETag", "\"v1\"")
+                        Response::new(200, "application/rss+xml", feed(&base))
+                            .header("ETag", "\"v1\"")
                     }
                     p if p.starts_with("/a") => Response::html(page(&format!("{base}{p}"))),
                     _ => Response::not_found(),
@@ -63,9 +64,13 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let corpus = dir.path().join("corpus");
     std::fs::create_dir(&corpus).expect("the corpus directory");
-    std::fs::write(corpus.join("a.txt"), "Titre\n\nUn article pour que l'index ne soit pas vide.\n")
-        .expect("an article");
-    let engine = Engine::open(&corpus, &dir.path().join("index"), Services::default()).expect("the index");
+    std::fs::write(
+        corpus.join("a.txt"),
+        "Titre\n\nUn article pour que l'index ne soit pas vide.\n",
+    )
+    .expect("an article");
+    let engine =
+        Engine::open(&corpus, &dir.path().join("index"), Services::default()).expect("the index");
     let limits = Limits {
         pace: Duration::ZERO,
         ..Limits::default()
@@ -77,7 +82,11 @@ fn bench(c: &mut Criterion) {
     let first = engine
         .poll_feeds(&fetcher, &state, &feeds, false, &quiet)
         .expect("the first round");
-    assert_eq!(first.pages.added.len(), FEEDS * 3, "every item's page is added once");
+    assert_eq!(
+        first.pages.added.len(),
+        FEEDS * 3,
+        "every item's page is added once"
+    );
     let downloads = full.load(Ordering::Relaxed);
     c.bench_function("one conditional request (304)", |b| {
         let v = Validators {
