@@ -234,22 +234,41 @@ fn windows_1252_pages_are_read_right_declared_or_not() {
             "/undeclared" => {
                 Response::new(200, "text/html", fixture("article-cp1252-undeclared.html"))
             }
+            // a server that says UTF-8 in front of Windows-1252 bytes
+            "/lying" => Response::new(
+                200,
+                "text/html; charset=utf-8",
+                fixture("article-cp1252-undeclared.html"),
+            ),
             _ => Response::not_found(),
         }
     });
+    // a proxy in the environment is not used: fetches go straight to the site
+    let proxy = Site::start(|_| Response::new(502, "text/plain", "proxied"));
     let ws = Workspace::new();
-    let out = run(
-        &ws,
+    let out = ws.run_with(
         &[
             "add",
             "--json",
             &site.url("/lyon/fete-des-lumieres"),
             &site.url("/undeclared"),
+            &site.url("/lying"),
+        ],
+        None,
+        &[
+            ALLOW,
+            ("HTTP_PROXY", &proxy.url("")),
+            ("http_proxy", &proxy.url("")),
+            ("HTTPS_PROXY", &proxy.url("")),
+            ("ALL_PROXY", &proxy.url("")),
         ],
     );
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(proxy.requests().is_empty(), "{:?}", proxy.requests());
     let report = json(stdout(&out).trim());
+    // the undeclared page and the same page behind a lying header are one article
     assert_eq!(report["added"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(report["unchanged"].as_array().unwrap().len(), 1, "{report}");
     let first = std::fs::read_to_string(report["added"][0]["path"].as_str().unwrap()).unwrap();
     for word in [
         "Hélène Garçon",
@@ -582,6 +601,7 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
                 "application/xml",
                 "<rss><channel><item><title>unclosed",
             ),
+            "/not-a-feed" => Response::html(news_page("Une page", None, &["Pas un flux."])),
             p => match ITEMS.iter().find(|(path, ..)| *path == p) {
                 Some((_, title, date, paragraphs)) => {
                     Response::html(news_page(title, *date, paragraphs))
@@ -726,6 +746,26 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
         broken["reason"].as_str().unwrap().contains("not a feed"),
         "{broken}"
     );
+    // an HTML page given as a feed is not read as one
+    let out = run(&ws, &["feeds", "add", &site.url("/not-a-feed")]);
+    assert!(out.status.success());
+    let out = run(&ws, &["feeds", "poll", "--json"]);
+    let report = json(stdout(&out).trim());
+    let html = report["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["feed"] == site.url("/not-a-feed"))
+        .unwrap()
+        .clone();
+    assert_eq!(html["status"], "failed", "{html}");
+    let why = html["reason"].as_str().unwrap();
+    assert!(
+        why.contains("not a feed (Content-Type: text/html)"),
+        "{html}"
+    );
+    let out = run(&ws, &["feeds", "remove", &site.url("/not-a-feed")]);
+    assert!(out.status.success());
     let out = run(&ws, &["feeds", "list", "--json"]);
     let list = json(stdout(&out).trim());
     let b = list
@@ -734,7 +774,7 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
         .iter()
         .find(|f| f["feed"] == site.url("/broken.xml"))
         .unwrap();
-    assert_eq!(b["failures"], 1, "{b}");
+    assert_eq!(b["failures"], 2, "two polls, two failures in a row: {b}");
     assert!(b["next_try"].is_string(), "{b}");
     let ok = list
         .as_array()
@@ -746,7 +786,7 @@ fn feeds_bring_each_new_article_once_and_never_what_a_person_deleted() {
     assert!(ok["last_poll"].is_string(), "{ok}");
     let out = run(&ws, &["feeds", "list"]);
     assert!(
-        stdout(&out).contains("failing (1 in a row): not a feed"),
+        stdout(&out).contains("failing (2 in a row): not a feed"),
         "{}",
         stdout(&out)
     );

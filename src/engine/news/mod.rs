@@ -226,7 +226,13 @@ impl Engine {
                 }
             }
         }
-        let body = match fetch.fetch(url.as_str(), Want::Page, &Validators::default()) {
+        // tracking parameters and the fragment are not sent: they track, they do not choose
+        // the page
+        let body = match fetch.fetch(
+            urls::clean(&url).as_str(),
+            Want::Page,
+            &Validators::default(),
+        ) {
             Ok(Fetched::Body(body)) => body,
             Ok(Fetched::NotModified) => {
                 return Err("the server answered 304 Not Modified to a plain request".into())

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use super::fit::escape;
 use super::reindex::{member_rights, private};
-use super::reply::{self, Say};
 use super::{edit, lang_of, send, Context, Error};
 use crate::articles::text;
 use crate::engine::{AddReport, FeedInfo, Newsroom};
@@ -28,7 +27,7 @@ async fn admin_newsroom(ctx: Context<'_>) -> Result<Option<Newsroom>, Error> {
         .config
         .may_reindex(permissions, &roles, ctx.author().id.get())
     {
-        send(ctx, &private(reply::say(lang, Say::NotAdmin))).await?;
+        send(ctx, &private(not_admin(lang))).await?;
         return Ok(None);
     }
     match &data.news {
@@ -330,6 +329,15 @@ fn failed(lang: Lang, why: &str) -> String {
     match lang {
         Lang::Fr => format!("Échec : {why}"),
         Lang::En => format!("Failed: {why}"),
+    }
+}
+
+fn not_admin(lang: Lang) -> String {
+    match lang {
+        Lang::Fr => {
+            "Seuls les administrateurs peuvent ajouter des articles ou gérer les flux.".into()
+        }
+        Lang::En => "Only admins can add articles or manage feeds.".into(),
     }
 }
 
