@@ -51,6 +51,7 @@ pub async fn add(
     ctx: Context<'_>,
     #[description = "The article's address (http or https)"]
     #[description_localized("fr", "L’adresse de l’article (http ou https)")]
+    #[name_localized("fr", "adresse")]
     #[max_length = 2000]
     url: String,
 ) -> Result<(), Error> {
@@ -98,6 +99,7 @@ pub async fn add(
     default_member_permissions = "MANAGE_GUILD",
     subcommands("list", "follow", "unfollow"),
     subcommand_required,
+    name_localized("fr", "flux"),
     description_localized("fr", "Les flux d’actualités que suit kiosque (admins)")
 )]
 pub async fn feeds(_ctx: Context<'_>) -> Result<(), Error> {
@@ -140,21 +142,11 @@ async fn follow(
     ctx: Context<'_>,
     #[description = "The feed's address (http or https)"]
     #[description_localized("fr", "L’adresse du flux (http ou https)")]
+    #[name_localized("fr", "adresse")]
     #[max_length = 2000]
     url: String,
 ) -> Result<(), Error> {
-    let lang = lang_of(ctx);
-    let Some(news) = admin_newsroom(ctx).await? else {
-        return Ok(());
-    };
-    let u = url.clone();
-    let done = tokio::task::spawn_blocking(move || news.follow(&u)).await?;
-    let text = match done {
-        Ok(added) => followed(lang, &url, added, true),
-        Err(e) => failed(lang, &e.to_string()),
-    };
-    send(ctx, &private(text)).await?;
-    Ok(())
+    change_list(ctx, url, true).await
 }
 
 /// Stop following a feed (its articles stay)
@@ -169,17 +161,30 @@ async fn unfollow(
     ctx: Context<'_>,
     #[description = "The feed's address, as listed"]
     #[description_localized("fr", "L’adresse du flux, telle que listée")]
+    #[name_localized("fr", "adresse")]
     #[max_length = 2000]
     url: String,
 ) -> Result<(), Error> {
+    change_list(ctx, url, false).await
+}
+
+/// Adds a feed to the list (`follow`) or removes it, and says so privately.
+async fn change_list(ctx: Context<'_>, url: String, follow: bool) -> Result<(), Error> {
     let lang = lang_of(ctx);
     let Some(news) = admin_newsroom(ctx).await? else {
         return Ok(());
     };
     let u = url.clone();
-    let done = tokio::task::spawn_blocking(move || news.unfollow(&u)).await?;
+    let done = tokio::task::spawn_blocking(move || {
+        if follow {
+            news.follow(&u)
+        } else {
+            news.unfollow(&u)
+        }
+    })
+    .await?;
     let text = match done {
-        Ok(removed) => followed(lang, &url, removed, false),
+        Ok(changed) => followed(lang, &url, changed, follow),
         Err(e) => failed(lang, &e.to_string()),
     };
     send(ctx, &private(text)).await?;
