@@ -22,7 +22,8 @@ async fn commands_mentions_and_direct_messages() {
     let ws = common::Workspace::new();
     let (fake, mut bot) = connected(&ws, &[]).await;
 
-    // registration: four commands in the server, French and English, /reindex for admins
+    // registration: six commands in the server, French and English, /reindex, /add and
+    // /feeds for admins
     let registration = fake
         .requests()
         .into_iter()
@@ -37,15 +38,16 @@ async fn commands_mentions_and_direct_messages() {
     let names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(
         names,
-        vec!["ask", "summary", "articles", "reindex"],
+        vec!["ask", "summary", "articles", "reindex", "add", "feeds"],
         "{commands:#?}"
     );
     for c in &commands {
         assert!(c["name_localizations"]["fr"].is_string(), "{c}");
         assert!(c["description_localizations"]["fr"].is_string(), "{c}");
     }
-    let reindex = &commands[3];
-    assert_eq!(reindex["default_member_permissions"], 32);
+    for admin in &commands[3..] {
+        assert_eq!(admin["default_member_permissions"], 32, "{admin}");
+    }
     let ask = &commands[0];
     let question = &ask["options"][0];
     assert_eq!(question["name"], "question");

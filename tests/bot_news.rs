@@ -10,7 +10,7 @@ mod harness;
 
 use std::time::{Duration, Instant};
 
-use common::site::{Request, Response, Site};
+use common::site::{Body, Request, Response, Site};
 use fake_discord::{slash_command, Asker, FakeDiscord};
 use harness::{check_messages, connected, interact, opts, text_of};
 use serde_json::{json, Value};
@@ -38,6 +38,12 @@ fn routes(r: &Request) -> Response {
     match r.path.split('?').next().unwrap_or_default() {
         "/robots.txt" => Response::new(200, "text/plain", "User-agent: *\nAllow: /\n"),
         PAGE => Response::html(page()),
+        // a server that never finishes its answer
+        "/slow" => Response {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: Body::Trickle,
+        },
         "/rss.xml" => Response::new(
             200,
             "application/rss+xml",
@@ -55,11 +61,16 @@ fn subcommand(name: &str, pairs: &[(&str, Value)]) -> Value {
     json!([{"name": name, "type": 1, "options": opts(pairs)}])
 }
 
-/// The private follow-up of a deferred command (its token's webhook).
+/// The private follow-up of a deferred command (its token's webhook) once the work is done,
+/// past the progress messages.
 async fn follow_up(fake: &FakeDiscord, token: &str) -> Value {
     let t = format!("/{token}");
     fake.wait_request(
-        move |r| r.route().starts_with("/webhooks/") && r.path.contains(&t),
+        move |r| {
+            r.route().starts_with("/webhooks/")
+                && r.path.contains(&t)
+                && !text_of(&r.body).contains("Récupération de la page")
+        },
         Duration::from_secs(60),
     )
     .await
@@ -77,6 +88,7 @@ async fn admins_add_articles_and_manage_feeds_from_discord() {
             ("KIOSQUE_ADMIN_USER_IDS", "9002"),
             ("KIOSQUE_FETCH_ALLOW", "127.0.0.1"),
             ("KIOSQUE_FEEDS_EVERY", "off"),
+            ("KIOSQUE_PROGRESS_SECONDS", "1"),
         ],
     )
     .await;
@@ -175,6 +187,59 @@ async fn admins_add_articles_and_manage_feeds_from_discord() {
         content.contains("Pas ajouté") && content.contains("not a public address"),
         "{done}"
     );
+
+    // a page that never finishes: the bot keeps answering meanwhile, the admin sees the
+    // fetch going on, then why it failed
+    let r = interact(
+        &fake,
+        29,
+        slash_command(
+            29,
+            "t29",
+            "add",
+            opts(&[("url", json!(site.url("/slow")))]),
+            &Asker::member(9002),
+        ),
+    )
+    .await;
+    assert_eq!(r.body["type"], 5);
+    let asked = Instant::now();
+    let r = interact(
+        &fake,
+        30,
+        slash_command(
+            30,
+            "t30",
+            "ask",
+            opts(&[(
+                "question",
+                json!("Qui dirigeait la délégation militaire malienne ?"),
+            )]),
+            &Asker::member(9003),
+        ),
+    )
+    .await;
+    assert!(text_of(&r.body).contains("Oumar Diarra"), "{}", r.body);
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    let progress = fake
+        .wait_request(
+            |r| r.path.contains("/t29") && text_of(&r.body).contains("Récupération de la page"),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(progress.is_some(), "no progress shown");
+    let done = fake
+        .wait_request(
+            |r| r.path.contains("/t29") && text_of(&r.body).contains("too slow"),
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("the fetch's end");
+    assert!(text_of(&done.body).contains("Pas ajouté"), "{}", done.body);
 
     // feeds: add, list, remove
     let feed = site.url("/rss.xml");
