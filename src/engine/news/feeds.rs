@@ -352,7 +352,11 @@ impl Engine {
                     record.last_ok = Some(rfc3339(now));
                 }
             }
-            locked.write(FEEDS_STATE, &records)?;
+            // what a feed gave is saved at once; a 304 changes only times, saved at the end
+            // (a poll with nothing new costs its requests, not a write per feed)
+            if status.status != "not modified" {
+                locked.write(FEEDS_STATE, &records)?;
+            }
             report.feeds.push(status);
         }
         progress(feeds.len(), feeds.len());
