@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use texting_robots::Robot;
 use url::Url;
@@ -75,16 +76,25 @@ pub fn robots_url(url: &Url) -> Url {
 /// again next time.
 #[derive(Default)]
 pub struct Cache {
-    rules: Mutex<HashMap<String, Arc<Rules>>>,
+    rules: Mutex<HashMap<String, (Instant, Arc<Rules>)>>,
 }
 
+/// How long a site's robots.txt is kept before it is asked again: a day, as crawlers do.
+pub const KEEP: Duration = Duration::from_secs(24 * 3600);
+
 impl Cache {
+    /// The rules of an origin, unless they are older than [`KEEP`].
     pub fn get(&self, origin: &str) -> Option<Arc<Rules>> {
+        self.get_at(origin, Instant::now())
+    }
+
+    fn get_at(&self, origin: &str, now: Instant) -> Option<Arc<Rules>> {
         self.rules
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(origin)
-            .cloned()
+            .filter(|(at, _)| now.saturating_duration_since(*at) < KEEP)
+            .map(|(_, r)| Arc::clone(r))
     }
 
     pub fn insert(&self, origin: String, rules: Rules) -> Arc<Rules> {
@@ -93,7 +103,7 @@ impl Cache {
         if map.len() > 4096 {
             map.clear();
         }
-        map.insert(origin, Arc::clone(&rules));
+        map.insert(origin, (Instant::now(), Arc::clone(&rules)));
         rules
     }
 }
@@ -101,6 +111,17 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_asked_again_after_a_day() {
+        let cache = Cache::default();
+        let origin = "https://example.org".to_string();
+        let rules = Rules::from_answer(200, b"User-agent: *\nDisallow: /x\n").unwrap();
+        cache.insert(origin.clone(), rules);
+        assert!(cache.get(&origin).is_some());
+        let later = Instant::now() + KEEP + Duration::from_secs(1);
+        assert!(cache.get_at(&origin, later).is_none());
+    }
 
     #[test]
     fn answers_mean_rules_everything_or_unavailable() {
