@@ -65,6 +65,8 @@ pub struct HttpFetcher {
     limits: Limits,
     /// Host name → when its last request was (or is to be) sent.
     last: Mutex<HashMap<String, Instant>>,
+    /// Host name → the Crawl-delay its robots.txt asks for, when longer than the pace.
+    delays: Mutex<HashMap<String, Duration>>,
 }
 
 impl HttpFetcher {
@@ -95,6 +97,7 @@ impl HttpFetcher {
             robots: robots::Cache::default(),
             limits,
             last: Mutex::default(),
+            delays: Mutex::default(),
         })
     }
 
@@ -115,23 +118,30 @@ impl HttpFetcher {
             .ok_or_else(|| self.timeout())
     }
 
-    /// Waits until the host may be asked again, and books that time for this request.
+    /// Waits until the host may be asked again (the pace, or its robots.txt's Crawl-delay
+    /// when longer), and books that time for this request.
     fn pace(&self, host: &str, deadline: Instant) -> Result<(), FetchError> {
-        if self.limits.pace.is_zero() {
+        let delay = self
+            .delays
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(host)
+            .copied()
+            .unwrap_or_default();
+        let interval = self.limits.pace.max(delay);
+        if interval.is_zero() {
             return Ok(());
         }
         let (now, at) = {
             let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
-            let at = last
-                .get(host)
-                .map_or(now, |t| later(*t, self.limits.pace).max(now));
+            let at = last.get(host).map_or(now, |t| later(*t, interval).max(now));
             if at >= deadline {
                 return Err(self.timeout());
             }
             if last.len() > 4096 {
-                let pace = self.limits.pace;
-                last.retain(|_, t| later(*t, pace) > now);
+                let keep = self.limits.pace.max(robots::MAX_DELAY);
+                last.retain(|_, t| later(*t, keep) > now);
             }
             last.insert(host.to_string(), at);
             (now, at)
@@ -245,6 +255,13 @@ impl HttpFetcher {
                     Err(e @ FetchError::Timeout(_)) => return Err(e),
                     Err(e) => return Err(unavailable(e)),
                 };
+                if let (Some(delay), Some(host)) = (rules.delay(), url.host_str()) {
+                    let mut delays = self.delays.lock().unwrap_or_else(|p| p.into_inner());
+                    if delays.len() > 4096 {
+                        delays.clear();
+                    }
+                    delays.insert(host.to_string(), delay);
+                }
                 self.robots.insert(origin, rules)
             }
         };

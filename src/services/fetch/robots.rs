@@ -16,6 +16,9 @@ pub const AGENT: &str = "kiosque";
 /// The most of a robots.txt read; the rest is ignored (as Google does past 500 KiB).
 pub const MAX_BYTES: u64 = 512 * 1024;
 
+/// The longest Crawl-delay honoured: a site asking for more still gets a request a minute.
+pub const MAX_DELAY: Duration = Duration::from_secs(60);
+
 /// A site's rules for kiosque.
 pub enum Rules {
     /// No robots.txt (4xx), or one that does not parse.
@@ -38,6 +41,17 @@ impl Rules {
             }),
             400..=499 if status != 429 => Ok(Rules::AllowAll),
             _ => Err(format!("robots.txt unavailable (HTTP {status})")),
+        }
+    }
+
+    /// The site's Crawl-delay for kiosque, at most [`MAX_DELAY`].
+    pub fn delay(&self) -> Option<Duration> {
+        match self {
+            Rules::AllowAll => None,
+            Rules::Parsed(robot) => robot
+                .delay
+                .filter(|d| d.is_finite() && *d > 0.0)
+                .map(|d| Duration::from_secs_f32(d.min(MAX_DELAY.as_secs_f32()))),
         }
     }
 
@@ -111,6 +125,17 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crawl_delays_are_read_and_capped() {
+        let slow = Rules::from_answer(200, b"User-agent: *\nCrawl-delay: 2.5\n").unwrap();
+        assert_eq!(slow.delay(), Some(Duration::from_millis(2500)));
+        let greedy = Rules::from_answer(200, b"User-agent: *\nCrawl-delay: 86400\n").unwrap();
+        assert_eq!(greedy.delay(), Some(MAX_DELAY));
+        assert_eq!(Rules::AllowAll.delay(), None);
+        let none = Rules::from_answer(200, b"User-agent: *\nDisallow: /x\n").unwrap();
+        assert_eq!(none.delay(), None);
+    }
 
     #[test]
     fn rules_are_asked_again_after_a_day() {

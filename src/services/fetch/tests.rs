@@ -536,3 +536,21 @@ fn the_clients_own_resolver_refuses_what_was_not_checked() {
     );
     assert!(server.paths().is_empty());
 }
+
+#[test]
+fn a_crawl_delay_longer_than_the_pace_is_honoured() {
+    let server = serve(|path, _, _| match path {
+        "/robots.txt" => Some(http("200 OK", &[], b"User-agent: *\nCrawl-delay: 0.6\n")),
+        _ => html("<p>x</p>"),
+    });
+    // no pace of its own: the site's delay alone spaces the requests
+    let f = fetcher(fast());
+    for path in ["/a", "/b"] {
+        get(&f, &server.url(path), Want::Page).unwrap();
+    }
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    // robots.txt itself is asked before its delay is known
+    let gap = seen[2].at - seen[1].at;
+    assert!(gap >= Duration::from_millis(570), "{gap:?}");
+}
