@@ -143,7 +143,7 @@ pub fn articles_text(articles: &[ArticleEntry]) -> String {
             strip_controls(&a.title),
             "",
             "",
-            strip_controls(&a.source)
+            source_line(a.site.as_deref(), a.date.as_deref(), &a.source)
         ));
     }
     out.push_str(&format!(
@@ -308,6 +308,39 @@ mod tests {
             lines[9], "   Le[31m Temps · mai 2024 · corpus/c.md",
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_article_list_shows_site_and_day() {
+        let entry = |id: &str, site: Option<&str>, date: Option<&str>| ArticleEntry {
+            id: id.into(),
+            path: format!("{id}.md"),
+            title: "Titre".into(),
+            source: format!("corpus/{id}.md"),
+            url: None,
+            date: date.map(str::to_string),
+            author: None,
+            site: site.map(str::to_string),
+            lang: Lang::Fr,
+            passages: 3,
+            size: 10,
+            mtime_ns: 0,
+            hash: String::new(),
+            decoding: None,
+        };
+        let text = articles_text(&[
+            entry(
+                "web/a",
+                Some("Fleuve Info"),
+                Some("2025-02-03T07:15:00+00:00"),
+            ),
+            entry("b", None, None),
+        ]);
+        assert!(
+            text.contains("Fleuve Info · 2025-02-03 · corpus/web/a.md\n"),
+            "{text}"
+        );
+        assert!(text.contains("  corpus/b.md\n"), "{text}");
     }
 
     #[test]
