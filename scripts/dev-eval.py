@@ -2,7 +2,7 @@
 """Scores kiosque on the development sets and re-fits its answer / related / none thresholds.
 
 Usage:
-  scripts/dev-eval.py [--kiosque PATH] [--fit] [--write] [SET ...]
+  scripts/dev-eval.py [--kiosque PATH] [--fit] [--write] [--front] [SET ...]
 
 SET is one of: literal, paraphrase, dev-corpus (default: all three). Each set is asked through
 `kiosque ask --json --explain -` over its own corpus (the bundled articles, or
@@ -25,6 +25,11 @@ thresholds (how far a passage stands out by meaning), the lexical ones kept as t
 (the words' ranking stands when it answers, so the replay is then exact but for the check
 of the answering sentence);
 --write also writes them to src/engine/ask/decision.json, which kiosque reads when built.
+
+--front prints what every setting of those thresholds can reach: the Pareto front of the
+share of answerable questions answered in the top 3 (all sets but literal) against the share
+of unanswerable questions refused (all sets), keeping every literal hit. A smooth front with
+no knee means the signals themselves do not tell the two kinds apart.
 """
 import argparse
 import itertools
@@ -137,6 +142,7 @@ def main():
     ap.add_argument("--kiosque", default=str(ROOT / "target" / "release" / "kiosque"))
     ap.add_argument("--fit", action="store_true")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--front", action="store_true")
     ap.add_argument("--index-root", default=str(ROOT / "target" / "dev-eval"))
     ap.add_argument("sets", nargs="*", default=list(SETS))
     args = ap.parse_args()
@@ -153,6 +159,8 @@ def main():
     print("as kiosque replied, with the thresholds in", DECISION.relative_to(ROOT), current)
     for name, cases, replies in data:
         print(line(name, actual(cases, replies)))
+    if args.front:
+        front(data, current)
     if not args.fit:
         return
     has_sem = any(c.get("meaning") is not None for _, _, rs in data for r in rs for c in r.get("candidates", []))
@@ -204,6 +212,34 @@ def main():
     if args.write:
         DECISION.write_text(json.dumps(t, indent=2) + "\n")
         print("written to", DECISION.relative_to(ROOT))
+
+
+def front(data, current):
+    """Prints the Pareto front of top-3 answers against refusals over the decision's grid."""
+    has_sem = any(c.get("meaning") is not None for _, _, rs in data for r in rs for c in r.get("candidates", []))
+    floor = {n: score(c, rs, current)["top3"] for n, c, rs in data if n == "literal"}
+    sem_grid = (itertools.product([0.0, 0.02, 0.04, 0.055, 0.07], [x / 100 for x in range(78, 92)],
+                                  [-1.0, 0.0, 0.01, 0.02]) if has_sem else [(2.0, 2.0, 2.0)])
+    sem_grid = list(sem_grid)
+    points = []
+    for a in [x / 20 for x in range(2, 21)]:
+        for sa, sc, sg in sem_grid:
+            t = dict(current, answer=a, answer_semantic=sa, answer_cosine=sc, answer_gap=sg)
+            totals = {n: score(c, rs, t) for n, c, rs in data}
+            if any(totals[n]["top3"] < f for n, f in floor.items()):
+                continue
+            asked = [s for n, s in totals.items() if n != "literal"]
+            top = sum(s["top3"] for s in asked) / max(sum(s["answerable"] for s in asked), 1)
+            refused = sum(s["refused"] for s in totals.values()) / max(sum(s["none"] for s in totals.values()), 1)
+            points.append((refused, top, t))
+    print("front: answered in the top 3 (all but literal) against refused (all sets), literal hits kept")
+    best = -1.0
+    for refused, top, t in sorted(points, key=lambda p: (-p[0], -p[1])):
+        if top > best:
+            best = top
+            extra = (f" cosine {t['answer_cosine']} above {t['answer_semantic']} gap {t['answer_gap']}"
+                     if has_sem else "")
+            print(f"  top 3 {100 * top:3.0f} %  refused {100 * refused:3.0f} %   answer {t['answer']}{extra}")
 
 
 if __name__ == "__main__":
