@@ -397,15 +397,10 @@ impl Engine {
     /// An indexed article read back from the corpus, by its exact id.
     pub fn article(&self, id: &str) -> Result<Article, SummaryError> {
         let snapshot = self.snapshot();
-        let entry = snapshot
-            .catalog
-            .articles
-            .iter()
-            .find(|a| a.id == id)
-            .ok_or_else(|| SummaryError::NotFound {
-                name: id.to_string(),
-                closest: vec![],
-            })?;
+        let entry = snapshot.entry(id).ok_or_else(|| SummaryError::NotFound {
+            name: id.to_string(),
+            closest: vec![],
+        })?;
         let corpus = Corpus::open(&self.corpus_dir)
             .map_err(|e| SummaryError::Unreadable(id.to_string(), e.to_string()))?;
         summarize::read(&corpus, entry)

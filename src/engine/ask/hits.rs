@@ -40,8 +40,7 @@ pub(crate) fn hit(
         None => (vec![], None),
     };
     let article = field_str(&doc, f.article);
-    // a few hits per answer: a scan of the catalog costs less than keeping a map of it
-    let entry = snapshot.catalog.articles.iter().find(|a| a.id == article);
+    let entry = snapshot.entry(&article);
     let meta = |get: fn(&ArticleEntry) -> &Option<String>| entry.and_then(|e| get(e).clone());
     Ok(Hit {
         article,
