@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::state::{Locked, StateError};
 use super::{AddError, AddReport, Done, NotSaved, Origin};
 use crate::engine::{Engine, Progress};
-use crate::web::{urls, Fetch, FetchError, Fetched, Validators, Want};
+use crate::web::{urls, Fetch, Fetched, Validators, Want};
 
 /// The feeds' state file, in the state directory.
 pub const FEEDS_STATE: &str = "feeds.json";
@@ -221,24 +221,6 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Whether a page's failure may pass (the network, the server) rather than say what the
-/// page is (too short, not an article, refused).
-fn may_pass(reason: &str) -> bool {
-    [
-        FetchError::Timeout(0).to_string(),
-        FetchError::Network(String::new()).to_string(),
-        FetchError::Status(500).to_string(),
-    ]
-    .iter()
-    .any(|r| {
-        let stem: String = r
-            .chars()
-            .take_while(|c| !c.is_ascii_digit() && *c != ':')
-            .collect();
-        reason.starts_with(stem.trim_end())
-    })
-}
-
 impl Engine {
     /// One round over `feeds`: each fetched (only those not waiting after failures when
     /// `due_only`), its new items' pages added, the index refreshed once at the end.
@@ -308,16 +290,16 @@ impl Engine {
                                         Done::Deleted => {}
                                     }
                                 }
-                                Err(reason) => {
+                                Err(failed) => {
                                     let tries = record.retries.entry(link_key.clone()).or_default();
                                     *tries += 1;
-                                    if !may_pass(&reason) || *tries >= MAX_ITEM_TRIES {
+                                    if !failed.may_pass || *tries >= MAX_ITEM_TRIES {
                                         record.retries.remove(&link_key);
                                         record.see(&keys);
                                     }
                                     report.pages.failed.push(NotSaved {
                                         url: link.to_string(),
-                                        reason,
+                                        reason: failed.reason,
                                     });
                                 }
                             }
@@ -460,13 +442,14 @@ mod tests {
 
     #[test]
     fn passing_failures_are_told_from_lasting_ones() {
-        assert!(may_pass(&FetchError::Timeout(10).to_string()));
-        assert!(may_pass(&FetchError::Network("reset".into()).to_string()));
-        assert!(!may_pass(
-            "too short (paywall, or not an article?): 12 words"
-        ));
-        assert!(!may_pass(&FetchError::Robots.to_string()));
-        assert!(!may_pass(&FetchError::Refused("x".into()).to_string()));
+        use super::super::Failed;
+        use crate::web::FetchError;
+        assert!(Failed::from(FetchError::Timeout(10)).may_pass);
+        assert!(Failed::from(FetchError::Network("reset".into())).may_pass);
+        assert!(Failed::from(FetchError::Status(503)).may_pass);
+        assert!(!Failed::from(FetchError::Robots).may_pass);
+        assert!(!Failed::from(FetchError::Refused("x".into())).may_pass);
+        assert!(!Failed::from(FetchError::TooLarge(5)).may_pass);
     }
 
     #[test]

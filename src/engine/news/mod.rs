@@ -141,6 +141,34 @@ pub enum Origin {
     Feed,
 }
 
+/// Why a URL gave no article: the reason reports show, and whether it may pass (the
+/// network, the server) rather than say what the page is (too short, not an article,
+/// refused), so that a feed's item is tried again.
+#[derive(Debug)]
+pub(crate) struct Failed {
+    pub reason: String,
+    pub may_pass: bool,
+}
+
+impl Failed {
+    fn lasting(reason: impl Into<String>) -> Failed {
+        Failed {
+            reason: reason.into(),
+            may_pass: false,
+        }
+    }
+}
+
+impl From<web::FetchError> for Failed {
+    fn from(e: web::FetchError) -> Failed {
+        use web::FetchError::{Network, Status, Timeout};
+        Failed {
+            may_pass: matches!(e, Timeout(_) | Network(_) | Status(_)),
+            reason: e.to_string(),
+        }
+    }
+}
+
 /// What became of one URL.
 #[derive(Debug)]
 pub(crate) enum Done {
@@ -181,9 +209,9 @@ impl Engine {
                         Done::Deleted => {}
                     }
                 }
-                Err(reason) => report.failed.push(NotSaved {
+                Err(failed) => report.failed.push(NotSaved {
                     url: asked.clone(),
-                    reason,
+                    reason: failed.reason,
                 }),
             }
         }
@@ -209,15 +237,16 @@ impl Engine {
         }
     }
 
-    /// Fetches one URL and saves its article. The error is the reason reports show.
+    /// Fetches one URL and saves its article.
     pub(crate) fn add_one(
         &self,
         fetch: &dyn Fetch,
         state: &mut WebState,
         asked: &str,
         origin: Origin,
-    ) -> Result<Done, String> {
-        let url = Url::parse(asked.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    ) -> Result<Done, Failed> {
+        let url =
+            Url::parse(asked.trim()).map_err(|e| Failed::lasting(format!("not a URL ({e})")))?;
         let asked_key = urls::key(&url);
         if origin == Origin::Feed {
             if let Some((_, r)) = state.find(&asked_key) {
@@ -235,12 +264,15 @@ impl Engine {
         ) {
             Ok(Fetched::Body(body)) => body,
             Ok(Fetched::NotModified) => {
-                return Err("the server answered 304 Not Modified to a plain request".into())
+                return Err(Failed::lasting(
+                    "the server answered 304 Not Modified to a plain request",
+                ))
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         };
-        let (html, _) = charset::decode_html(&body.bytes, body.charset.as_deref())?;
-        let page = web::extract(&html, &body.url).map_err(|e| e.to_string())?;
+        let (html, _) =
+            charset::decode_html(&body.bytes, body.charset.as_deref()).map_err(Failed::lasting)?;
+        let page = web::extract(&html, &body.url).map_err(|e| Failed::lasting(e.to_string()))?;
         // a page names its canonical URL on its own site only (an AMP page its article's)
         let canonical = page
             .canonical
@@ -282,7 +314,7 @@ impl Engine {
         let text = markdown(&page, saved_url.as_str(), &fetched);
         let path = self.corpus_dir.join(&rel);
         write_atomic(&path, text.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(|e| Failed::lasting(format!("cannot write {}: {e}", path.display())))?;
         state.articles.insert(
             key,
             Record {
