@@ -367,9 +367,8 @@ async fn on_event(
     if let Some(c) = &r.content {
         m = m.content(c);
     }
-    for e in &r.embeds {
-        m = m.embed(embed(e));
-    }
+    // `embed` would replace the embeds set before it: every passage goes, not the last one
+    m = m.embeds(r.embeds.iter().map(embed).collect());
     msg.channel_id.send_message(&ctx.http, m).await?;
     Ok(())
 }
