@@ -73,6 +73,23 @@ pub struct Config {
         default_value = "auto"
     )]
     pub embeddings_style: String,
+    /// Base URL of a `/rerank` API (text-embeddings-inference, Infinity, llama.cpp's server
+    /// with --reranking, Cohere-compatible services): a cross-encoder reads the best
+    /// candidates with the question, and its score is one more feature of the ranking.
+    /// Unset or empty: no reader
+    #[arg(long, global = true, env = "KIOSQUE_RERANK_URL")]
+    pub rerank_url: Option<String>,
+    /// The reranking model to ask the server for
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_RERANK_MODEL",
+        default_value = "reranker"
+    )]
+    pub rerank_model: String,
+    /// Bearer token for the reranking server, if it wants one
+    #[arg(long, global = true, env = "KIOSQUE_RERANK_KEY", hide_env_values = true, value_parser = Secret::parse)]
+    pub rerank_key: Option<Secret>,
     /// Where kiosque keeps what it remembers besides the index: the articles it fetched from
     /// the web and what its feeds gave (`web.json`, `feeds.json`)
     #[arg(long, global = true, env = "KIOSQUE_STATE", default_value = ".kiosque")]
@@ -115,17 +132,7 @@ impl Config {
         let Some(url) = given(&self.embeddings_url) else {
             return Ok(None);
         };
-        let url = url.trim_end_matches('/').to_string();
-        let host = url
-            .strip_prefix("http://")
-            .or_else(|| url.strip_prefix("https://"))
-            .unwrap_or_default();
-        if host.is_empty() || host.starts_with('/') || url.chars().any(char::is_whitespace) {
-            return Err(ConfigError::Invalid(
-                "KIOSQUE_EMBEDDINGS_URL",
-                format!("{url:?} is not an http:// or https:// URL"),
-            ));
-        }
+        let url = http_url("KIOSQUE_EMBEDDINGS_URL", &url)?;
         let model = self.embeddings_model.trim();
         if model.is_empty() {
             return Err(ConfigError::Missing("KIOSQUE_EMBEDDINGS_MODEL"));
@@ -150,6 +157,26 @@ impl Config {
         }))
     }
 
+    /// The reranking server's settings, checked: none when no URL is set.
+    pub fn rerank(&self) -> Result<Option<Rerank>, ConfigError> {
+        let Some(url) = given(&self.rerank_url) else {
+            return Ok(None);
+        };
+        let url = http_url("KIOSQUE_RERANK_URL", &url)?;
+        let model = self.rerank_model.trim();
+        if model.is_empty() {
+            return Err(ConfigError::Missing("KIOSQUE_RERANK_MODEL"));
+        }
+        Ok(Some(Rerank {
+            url,
+            model: model.to_string(),
+            key: self
+                .rerank_key
+                .clone()
+                .filter(|k| !k.expose().trim().is_empty()),
+        }))
+    }
+
     /// Whether terminal emphasis is allowed (NO_COLOR is unset or empty).
     pub fn color(&self) -> bool {
         self.no_color.as_deref().is_none_or(str::is_empty)
@@ -164,6 +191,31 @@ pub struct Embeddings {
     pub key: Option<Secret>,
     /// None: told from the server and the model's name.
     pub style: Option<Style>,
+}
+
+/// A service's base URL, checked: http:// or https://, a host, no spaces; without its last
+/// slash.
+fn http_url(var: &'static str, url: &str) -> Result<String, ConfigError> {
+    let url = url.trim_end_matches('/').to_string();
+    let host = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or_default();
+    if host.is_empty() || host.starts_with('/') || url.chars().any(char::is_whitespace) {
+        return Err(ConfigError::Invalid(
+            var,
+            format!("{url:?} is not an http:// or https:// URL"),
+        ));
+    }
+    Ok(url)
+}
+
+/// The reranking server's settings, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rerank {
+    pub url: String,
+    pub model: String,
+    pub key: Option<Secret>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -90,6 +90,37 @@ fn embedding_settings_are_checked() {
 }
 
 #[test]
+fn rerank_settings_are_checked() {
+    let parse = |args: &[&str]| {
+        let mut all = vec!["kiosque"];
+        all.extend_from_slice(args);
+        all.push("articles");
+        Config::try_parse_from(all).unwrap().rerank()
+    };
+    assert_eq!(parse(&[]), Ok(None));
+    assert_eq!(parse(&["--rerank-url", ""]), Ok(None), "empty is unset");
+    let r = parse(&[
+        "--rerank-url",
+        "http://127.0.0.1:8080/",
+        "--rerank-key",
+        "k-secret",
+    ])
+    .unwrap()
+    .unwrap();
+    assert_eq!(r.url, "http://127.0.0.1:8080");
+    assert_eq!(r.model, "reranker");
+    assert!(!format!("{r:?}").contains("k-secret"), "the key is hidden");
+    assert!(matches!(
+        parse(&["--rerank-url", "127.0.0.1:8080"]),
+        Err(ConfigError::Invalid("KIOSQUE_RERANK_URL", _))
+    ));
+    assert_eq!(
+        parse(&["--rerank-url", "http://h", "--rerank-model", " "]),
+        Err(ConfigError::Missing("KIOSQUE_RERANK_MODEL"))
+    );
+}
+
+#[test]
 fn token_is_required_and_hidden() {
     assert_eq!(
         serve(&[]).check().unwrap_err(),

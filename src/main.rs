@@ -64,6 +64,37 @@ fn embedder(
     Ok(None)
 }
 
+/// The reading model's client, when one is set: its score of the best candidates is one more
+/// feature of the ranking. A server that is down only means no score.
+#[cfg(feature = "http")]
+fn reader(
+    config: &Config,
+) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::reader::Reader>>> {
+    let Some(r) = config.rerank()? else {
+        return Ok(None);
+    };
+    let client = kiosque::services::rerank::HttpReader::new(
+        &r.url,
+        &r.model,
+        r.key.map(|k| k.expose().to_string()),
+        std::time::Duration::from_secs(2),
+    )?;
+    tracing::info!("the best candidates are read by {} at {}", r.model, r.url);
+    Ok(Some(std::sync::Arc::new(client)))
+}
+
+#[cfg(not(feature = "http"))]
+fn reader(
+    config: &Config,
+) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::reader::Reader>>> {
+    if config.rerank()?.is_some() {
+        anyhow::bail!(
+            "this kiosque was built without the `http` feature: it cannot reach a reranking server"
+        );
+    }
+    Ok(None)
+}
+
 /// Where news come from: the fetcher of web pages and feeds (refusing every address that is
 /// not public but those KIOSQUE_FETCH_ALLOW lists), the state directory and the feed list.
 #[cfg(feature = "web")]
@@ -100,6 +131,7 @@ fn services(config: &Config) -> anyhow::Result<Services> {
         dictionary,
         thesaurus,
         embedder: embedder(config)?,
+        reader: reader(config)?,
     })
 }
 

@@ -228,6 +228,7 @@ fn add_article(
         let mut doc = TantivyDocument::default();
         doc.add_text(f.article, &article.id);
         doc.add_u64(f.paragraph, p.paragraph as u64);
+        doc.add_u64(f.akey, article_key(&article.id));
         doc.add_text(f.title, &article.title);
         doc.add_text(f.source, &article.source);
         doc.add_text(f.passage, &p.text);
@@ -298,4 +299,9 @@ fn commit_with_catalog(
         }
     }
     Ok(())
+}
+
+/// The article key of the index's `akey` fast field: a hash of the article id.
+pub(crate) fn article_key(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }

@@ -18,6 +18,7 @@ pub mod embed;
 #[cfg(feature = "web")]
 pub mod news;
 mod plan;
+pub mod reader;
 pub mod schema;
 mod semantic;
 mod snapshot;
@@ -64,6 +65,9 @@ pub struct Services {
     pub thesaurus: Option<Arc<Thesaurus>>,
     /// The embedding server: passages are also found by meaning. None: words only.
     pub embedder: Option<Arc<dyn embed::Embedder>>,
+    /// A reading model (a cross-encoder behind the `/rerank` API): its score of the best
+    /// candidates is one more feature of the scorer. None: not read.
+    pub reader: Option<Arc<dyn reader::Reader>>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,8 @@
 //! The index's schema, built once: one tantivy document per passage, with its article, place,
 //! title, source and stored text, the text, title and article lead analysed in French and in
-//! English, and fast fields of flags (the cues the passage holds, and whether it is English)
-//! and of the key of the passage's vector for semantic search. Field handles are kept typed
+//! English, and fast fields of flags (the cues the passage holds, and whether it is English),
+//! of its place in its article, of its article (a hash of the id) and of the key of the
+//! passage's vector for semantic search. Field handles are kept typed
 //! in [`Fields`].
 
 use tantivy::schema::{
@@ -13,7 +14,7 @@ use crate::lang::{analyzer, Lang};
 
 /// Bumped whenever the schema, the analyzers or the passage rules change: an index of another
 /// version is rebuilt.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 /// The flags fast field holds the cue bits and, at this bit, whether the passage is English.
 pub const ENGLISH_FLAG: u64 = 1 << 8;
 
@@ -37,6 +38,9 @@ pub struct Fields {
     /// A hash of the text semantic search embeds for the passage (its title and text): the
     /// key of its vector in the cache.
     pub vkey: Field,
+    /// A hash of the passage's article id: the passages of one article, told apart without
+    /// reading the store.
+    pub akey: Field,
 }
 
 impl Fields {
@@ -82,7 +86,10 @@ pub fn schema() -> (Schema, Fields) {
     };
     let fields = Fields {
         article: b.add_text_field("article", STRING | STORED),
-        paragraph: b.add_u64_field("paragraph", NumericOptions::default().set_stored()),
+        paragraph: b.add_u64_field(
+            "paragraph",
+            NumericOptions::default().set_stored().set_fast(),
+        ),
         title: b.add_text_field("title", STORED),
         source: b.add_text_field("source", STORED),
         passage: b.add_text_field("passage", STORED),
@@ -94,6 +101,7 @@ pub fn schema() -> (Schema, Fields) {
         lead_en: b.add_text_field("lead_en", counted(analyzer::ENGLISH)),
         flags: b.add_u64_field("flags", NumericOptions::default().set_fast()),
         vkey: b.add_u64_field("vkey", NumericOptions::default().set_fast()),
+        akey: b.add_u64_field("akey", NumericOptions::default().set_fast()),
     };
     (b.build(), fields)
 }

@@ -1,173 +1,114 @@
-//! Stage 4: deciding between three outcomes: the passages answer; they do not, but some are
-//! close enough to be worth reading (related passages); or nothing is. A passage answers when
-//! it covers enough of the question's weight, close together; a question asking for a date
-//! or a number also needs one in the passage (or a passage that covers it very well), and
-//! then in the sentence that answers. The thresholds are fitted on our development sets by
-//! `scripts/dev-eval.py --fit --write`, which writes `decision.json` beside this file.
+//! Stage 5: ordering and deciding. The scorer gives each candidate the probability that it
+//! answers, and the candidates are ordered by it; the claim model then gives the probability
+//! that the first passages hold the answer. Three outcomes:
+//!
+//! - **answer**: the claim reaches the threshold fitted on the check parts (and, for a date
+//!   or a number, the best passage holds one);
+//! - **related**: it does not, but the best passage is related at all (it shares a word with
+//!   the question, or it is close by meaning): the best passages are shown as related;
+//! - **no answer**: nothing in the corpus is related.
 
-use std::sync::OnceLock;
-
-use serde::Deserialize;
-
-use super::fuse::Meaning;
+use super::features::{self, Context};
+use super::gather::List;
+use super::hits::Sentence;
 use super::question::Question;
 use super::rerank::Candidate;
-use crate::lang::cues::{self, Asks};
-
-/// A passage without the date or number a question asks for answers only when it covers
-/// this share of the question.
-const MIN_COVERAGE_WITHOUT_CUE: f32 = 0.95;
-/// Other passages are shown with the best when they reach this share of its bar ...
-const OTHERS_BAR: f32 = 0.8;
-/// ... and this share of its score.
-const OTHERS_SCORE: f32 = 0.2;
-
-/// The thresholds of the decision, on the best candidate's confidence (0 to 1).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-pub struct Thresholds {
-    /// Lexical confidence needed to answer.
-    pub answer: f32,
-    /// Lexical confidence needed to show related passages.
-    pub related: f32,
-    /// By meaning, when the words do not answer: how far above the last of the closest
-    /// passages the best must stand to answer (above 1: never by meaning) ...
-    pub answer_semantic: f32,
-    /// ... its cosine with the question ...
-    #[serde(default = "never")]
-    pub answer_cosine: f32,
-    /// ... and how far above the next closest passage.
-    #[serde(default = "never")]
-    pub answer_gap: f32,
-    /// How far above the last of the closest passages a passage must stand to be shown as
-    /// related.
-    pub related_semantic: f32,
-}
-
-fn never() -> f32 {
-    2.0
-}
-
-/// The thresholds fitted on the development sets, compiled in.
-pub fn thresholds() -> Thresholds {
-    static FITTED: OnceLock<Thresholds> = OnceLock::new();
-    *FITTED.get_or_init(|| {
-        serde_json::from_str(include_str!("decision.json")).unwrap_or(Thresholds {
-            // decision.json is checked by a unit test; these are its first values
-            answer: 0.5,
-            related: 0.5,
-            answer_semantic: 2.0,
-            answer_cosine: 2.0,
-            answer_gap: 2.0,
-            related_semantic: 2.0,
-        })
-    })
-}
+use super::scorer::Scorer;
+use crate::lang::cues::Asks;
 
 /// What was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Answer,
+    Related,
+    Nothing,
+}
+
+/// The decision: the candidates in the scorer's order, the claim, and what to show.
 pub(crate) struct Decision {
-    pub answered: bool,
-    /// Whether the passages shown were chosen by meaning rather than by the words.
+    pub outcome: Outcome,
+    /// The probability that the first passages hold the answer.
+    pub claim: f32,
+    /// Whether the first passage shown was found by meaning rather than by the words.
     pub by_meaning: bool,
-    /// How well the best passage covers the question (0 to 1), rounded.
-    pub confidence: f32,
-    /// The candidates to show, best first: passages that answer, or, when none does,
-    /// related passages (possibly none).
-    pub shown: Vec<usize>,
+    /// How many of the first candidates may be shown (the caller shows at most its `top`).
+    pub shown: usize,
 }
 
-/// Whether a candidate may answer at all: a question asking for a date or a number needs
-/// one in the passage, unless the passage covers the question very well.
-pub(crate) fn answerable(q: &Question, c: &Candidate) -> bool {
-    let needs_cue = matches!(q.asks, Asks::Date | Asks::Number);
-    !needs_cue || c.cues.has(q.asks) || c.confidence() >= MIN_COVERAGE_WITHOUT_CUE
+/// Whether a candidate is related to the question at all: a word in common, or close by
+/// meaning.
+fn related(c: &Candidate, s: &Scorer) -> bool {
+    c.coverage > 0.0 || c.meaning.cosine >= s.related_cosine
 }
 
-/// Decides from the ranked candidates (best first) and, when the question was searched by
-/// meaning, their meaning signals (see [`super::fuse`]; empty otherwise).
+/// Scores the candidates and orders them best first (in place).
+pub(crate) fn order(q: &Question, candidates: &mut [Candidate], x: &Context, s: &Scorer) {
+    let m = s.models(x.semantic);
+    for c in candidates.iter_mut() {
+        c.p = m.rank.p(&features::candidate(q, c, x));
+    }
+    // equal probabilities keep the fused order (the pool's), so a question always gets the
+    // same reply
+    candidates.sort_by(|a, b| {
+        b.p.total_cmp(&a.p)
+            .then(b.pooled.rrf.total_cmp(&a.pooled.rrf))
+    });
+}
+
+/// Decides from the ordered candidates and what the best one's answering sentence says.
 pub(crate) fn decide(
     q: &Question,
-    ranked: &[Candidate],
-    meaning: &[Meaning],
-    t: &Thresholds,
+    candidates: &[Candidate],
+    sentence: Sentence,
+    x: &Context,
+    s: &Scorer,
 ) -> Decision {
-    let Some(best) = ranked.first() else {
+    let m = s.models(x.semantic);
+    let claim = m.claim.p(&features::claim(q, candidates, sentence, x));
+    let Some(best) = candidates.first() else {
         return Decision {
-            answered: false,
+            outcome: Outcome::Nothing,
+            claim: 0.0,
             by_meaning: false,
-            confidence: 0.0,
-            shown: vec![],
+            shown: 0,
         };
     };
-    let meant = |i: usize| meaning.get(i).map_or(0.0, |m| m.above);
-    // answering by meaning asks more: the kind of fact asked for must be there, and the
-    // passage must be close to the question and closer than the others
-    let answers_by_meaning = |i: usize, c: &Candidate| {
-        meaning.get(i).is_some_and(|m| {
-            m.above >= t.answer_semantic && m.cosine >= t.answer_cosine && m.gap >= t.answer_gap
-        }) && answerable(q, c)
-            && (q.asks == Asks::Other || c.cues.has(q.asks))
+    // a date or a number asked for must be in the passage that answers: digits and dates are
+    // told reliably, and a passage without one does not answer "Quand ?" or "Combien ?"
+    let lacks = matches!(q.asks, Asks::Date | Asks::Number) && !best.cues.has(q.asks);
+    let outcome = if claim >= m.threshold && !lacks {
+        Outcome::Answer
+    } else if related(best, s) {
+        Outcome::Related
+    } else {
+        Outcome::Nothing
     };
-    // the bar a candidate must pass to answer
-    let bar = |c: &Candidate| {
-        if answerable(q, c) {
-            t.answer
-        } else {
-            MIN_COVERAGE_WITHOUT_CUE.max(t.answer)
+    let shown = match outcome {
+        Outcome::Nothing => 0,
+        _ => {
+            1 + candidates[1..]
+                .iter()
+                .take_while(|c| c.p >= s.show && related(c, s))
+                .count()
         }
     };
-    let by_words = best.confidence() >= bar(best);
-    let by_meaning = !by_words && answers_by_meaning(0, best);
-    let answered = by_words || by_meaning;
-    let words_close = |c: &Candidate, bar: f32| {
-        c.confidence() >= bar && c.coverage > 0.0 && c.score >= best.score * OTHERS_SCORE
-    };
-    let shown: Vec<usize> = ranked
+    let lexical_first = |c: &Candidate| {
+        [
+            List::Words,
+            List::Context,
+            List::Expansion,
+            List::Translated,
+        ]
         .iter()
-        .enumerate()
-        .filter(|&(i, c)| {
-            if by_words {
-                words_close(c, bar(c) * OTHERS_BAR)
-            } else if by_meaning {
-                i == 0
-                    || (answerable(q, c)
-                        && meant(i) >= t.answer_semantic
-                        && meant(i) >= meant(0) * OTHERS_BAR)
-            } else {
-                words_close(c, t.related) || meant(i) >= t.related_semantic
-            }
-        })
-        .map(|(i, _)| i)
-        .collect();
-    // related passages are by meaning when the first of them is close only by meaning
-    let related_by_meaning = !answered
-        && shown
-            .first()
-            .is_some_and(|&i| !words_close(&ranked[i], t.related));
+        .any(|&l| c.in_list(l).is_some_and(|(rank, _)| rank < 3))
+    };
+    let by_meaning = outcome != Outcome::Nothing
+        && best.in_list(List::Meaning).is_some()
+        && !lexical_first(best);
     Decision {
-        answered,
-        by_meaning: by_meaning || related_by_meaning,
-        confidence: (best.confidence() * 1000.0).round() / 1000.0,
+        outcome,
+        claim,
+        by_meaning,
         shown,
-    }
-}
-
-/// Whether the answer holds once its best sentence is known: a question asking for a date or
-/// a number is answered only when that sentence has one, unless the passage covers the
-/// question very well.
-pub(crate) fn confirmed(q: &Question, best: &Candidate, sentence: &str) -> bool {
-    let needs_cue = matches!(q.asks, Asks::Date | Asks::Number);
-    !needs_cue || cues::cues(sentence).has(q.asks) || best.confidence() >= MIN_COVERAGE_WITHOUT_CUE
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_fitted_thresholds_are_read() {
-        let parsed: Thresholds = serde_json::from_str(include_str!("decision.json")).unwrap();
-        assert_eq!(parsed, thresholds());
-        assert!(parsed.related <= parsed.answer, "{parsed:?}");
-        assert!((0.0..=1.0).contains(&parsed.answer));
     }
 }

@@ -24,6 +24,14 @@ fn field_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
         .to_string()
 }
 
+/// What the sentence that best answers says: the share of the question's weight it holds,
+/// and whether it holds the kind of fact asked for (always, for other questions).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Sentence {
+    pub share: f32,
+    pub cue: bool,
+}
+
 /// Loads a hit's stored fields and marks its words and best sentence.
 pub(crate) fn hit(
     snapshot: &Snapshot,
@@ -31,18 +39,18 @@ pub(crate) fn hit(
     terms: Option<&Terms>,
     c: &Candidate,
     asks: Asks,
-) -> tantivy::Result<Hit> {
+) -> tantivy::Result<(Hit, Sentence)> {
     let f = &snapshot.fields;
     let doc: TantivyDocument = searcher.doc(c.address)?;
     let passage = field_str(&doc, f.passage);
-    let (marks, answer_span) = match terms {
-        Some(t) => mark(&passage, &c.spots, &t.weights(), asks),
-        None => (vec![], None),
+    let (marks, answer_span, sentence) = match terms {
+        Some(t) => mark(&passage, &c.spots, &t.weights(), t.total, asks),
+        None => (vec![], None, Sentence::default()),
     };
     let article = field_str(&doc, f.article);
     let entry = snapshot.entry(&article);
     let meta = |get: fn(&ArticleEntry) -> &Option<String>| entry.and_then(|e| get(e).clone());
-    Ok(Hit {
+    let hit = Hit {
         article,
         title: field_str(&doc, f.title),
         source: field_str(&doc, f.source),
@@ -55,10 +63,18 @@ pub(crate) fn hit(
             .unwrap_or(0),
         answer: answer_span.clone().map(|r| passage[r].to_string()),
         passage,
-        score: (c.score * 1000.0).round() / 1000.0,
+        score: (c.p * 1000.0).round() / 1000.0,
         marks,
         answer_span,
-    })
+    };
+    Ok((hit, sentence))
+}
+
+/// The text a reading model reads for a stored passage: its article's title, then the
+/// passage (as it is embedded).
+pub(crate) fn stored_text(snapshot: &Snapshot, doc: &TantivyDocument) -> String {
+    let f = &snapshot.fields;
+    format!("{}\n{}", field_str(doc, f.title), field_str(doc, f.passage))
 }
 
 /// The title of a candidate's article.
@@ -80,8 +96,9 @@ fn mark(
     passage: &str,
     spots: &[(u32, usize)],
     weights: &[f32],
+    total: f32,
     asks: Asks,
-) -> (Vec<Range<usize>>, Option<Range<usize>>) {
+) -> (Vec<Range<usize>>, Option<Range<usize>>, Sentence) {
     // each matched word: its bytes and which question word it is
     let mut marked: Vec<(Range<usize>, usize)> = Vec::with_capacity(spots.len());
     let mut tokenizer = SimpleTokenizer::default();
@@ -96,30 +113,34 @@ fn mark(
         }
     }
     let sentences = text::sentences(passage);
-    let mut best: Option<(f32, Range<usize>)> = None;
-    if sentences.len() > 1 {
-        let max_weight = weights.iter().copied().fold(0.0, f32::max);
-        for s in &sentences {
-            let mut seen = vec![false; weights.len()];
-            let mut score = 0.0;
-            for (r, i) in &marked {
-                if r.start >= s.start && r.end <= s.end && !seen[*i] {
-                    seen[*i] = true;
-                    score += weights[*i];
-                }
+    let mut best: Option<(f32, Range<usize>, Sentence)> = None;
+    let max_weight = weights.iter().copied().fold(0.0, f32::max);
+    for s in &sentences {
+        let mut seen = vec![false; weights.len()];
+        let mut held = 0.0;
+        for (r, i) in &marked {
+            if r.start >= s.start && r.end <= s.end && !seen[*i] {
+                seen[*i] = true;
+                held += weights[*i];
             }
-            if score > 0.0 && asks != Asks::Other && cues::cues(&passage[s.clone()]).has(asks) {
-                score += 0.6 * max_weight;
-            }
-            if score > 0.0 && best.as_ref().is_none_or(|(b, _)| score > *b) {
-                best = Some((score, s.clone()));
-            }
+        }
+        let cue = asks == Asks::Other || cues::cues(&passage[s.clone()]).has(asks);
+        let mut score = held;
+        if held > 0.0 && asks != Asks::Other && cue {
+            score += 0.6 * max_weight;
+        }
+        if held > 0.0 && best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+            let share = (held / total.max(f32::EPSILON)).min(1.0);
+            best = Some((score, s.clone(), Sentence { share, cue }));
         }
     }
     let mut marks: Vec<Range<usize>> = marked.into_iter().map(|(r, _)| r).collect();
     // a word that is two question words' relative is marked once
     marks.dedup();
-    (marks, best.map(|(_, r)| r))
+    let sentence = best.as_ref().map(|b| b.2).unwrap_or_default();
+    // a passage of one sentence has no best sentence to point at
+    let span = best.filter(|_| sentences.len() > 1).map(|(_, r, _)| r);
+    (marks, span, sentence)
 }
 
 #[cfg(test)]
@@ -147,7 +168,9 @@ mod tests {
             .collect();
         spots.sort_unstable();
         assert_eq!(spots.len(), 3, "{words:?}");
-        let (marks, best) = mark(&passage, &spots, &[1.0, 2.0], Asks::Other);
+        let (marks, best, sentence) = mark(&passage, &spots, &[1.0, 2.0], 3.0, Asks::Other);
+        // the second sentence holds both words: all of the question's weight
+        assert_eq!(sentence.share, 1.0);
         let marked: Vec<&str> = marks.iter().map(|r| &passage[r.clone()]).collect();
         assert_eq!(marked, ["armée", "frontière", "armée"]);
         assert!(passage[best.unwrap()].starts_with("Puis"));

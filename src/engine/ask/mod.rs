@@ -1,24 +1,29 @@
-//! Questions to answers, as a pipeline of stages with one type between each:
+//! Questions to answers, as a pipeline of stages with one owned type passed between them:
 //!
 //! 1. [`question`]: the raw text becomes a [`question::Question`] (cleaned, its language,
 //!    what it asks for, its weighted words per article language, translated when needed);
-//! 2. [`gather`]: tantivy's BM25 finds candidate passages ([`gather::Found`]), joined by
-//!    the passages closest by meaning when an embedding server is set;
-//! 3. [`rerank`]: a second pass over their term positions scores them
-//!    ([`rerank::Candidate`], best first); when the words alone do not answer, the ranks by
-//!    words and by meaning are fused ([`fuse`]);
-//! 4. [`decide`]: whether they answer, and which to show ([`decide::Decision`]);
+//! 2. [`gather`]: independent lists of candidates (BM25 on the words, on the words with the
+//!    article's title and lead, on their other forms, on their translation, and the passages
+//!    closest by meaning when an embedding server answered) fused into one pool
+//!    ([`gather::Pooled`]);
+//! 3. [`rerank`]: the evidence of each pooled passage read from the index
+//!    ([`rerank::Candidate`]);
+//! 4. [`decide`]: the learned [`scorer`] orders the candidates by the probability that they
+//!    answer ([`features`] are what it reads); an optional reading model
+//!    (`KIOSQUE_RERANK_URL`) reorders the first twenty; the best passage's answering
+//!    sentence is read, and the scorer claims an answer or not ([`decide::Decision`]);
 //! 5. [`hits`]: the shown passages with their spans ([`Hit`]), or the closest articles.
 //!
 //! The [`Answer`] is plain data: the front ends render it.
 
-pub mod decide;
-pub mod fuse;
-pub mod gather;
-pub mod hits;
-pub mod question;
-pub mod rerank;
-pub mod terms;
+mod decide;
+mod features;
+mod gather;
+mod hits;
+mod question;
+mod rerank;
+mod scorer;
+mod terms;
 
 use std::ops::Range;
 use std::time::Instant;
@@ -32,6 +37,7 @@ use crate::engine::snapshot::Snapshot;
 use crate::engine::Services;
 use crate::lang::cues::Asks;
 use crate::lang::Lang;
+use rerank::Candidate;
 
 /// Most hits one answer may carry.
 pub const MAX_TOP: usize = 10;
@@ -115,38 +121,26 @@ pub enum Explain {
     Yes,
 }
 
-/// A candidate passage and the signals the decision reads.
+/// A candidate passage, where the lists ranked it, its features and its probability.
 #[derive(Debug, Clone, Serialize)]
 pub struct Explained {
     pub article: String,
+    pub paragraph: u64,
     pub passage: String,
-    /// Lexical confidence, 0 to 1.
-    pub confidence: f32,
-    pub score: f32,
-    /// Whether it may answer at all (a date or a number asked for is there).
-    pub answerable: bool,
-    /// By meaning: how much closer to the question than the passages around it (the
-    /// cosine above the last of the nearest passages), when searched by meaning.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub meaning: Option<f32>,
-    /// By meaning: its cosine with the question, and its rank among the closest passages.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cosine: Option<f32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub meaning_rank: Option<usize>,
-    /// By meaning: its cosine above the best of the other closest passages'.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub meaning_gap: Option<f32>,
-    /// Whether it holds the kind of fact asked for (a person, a date, a number, a place;
-    /// always for other questions).
-    pub holds_asked: bool,
-    /// Share of the question's weight it holds, and how close together.
-    pub coverage: f32,
-    pub proximity: f32,
+    /// The scorer's probability that it answers.
+    pub p: f32,
+    /// Its rank (0 first) in each list that found it, by the list's name.
+    pub lists: std::collections::BTreeMap<&'static str, u32>,
+    /// The scorer's features, by name.
+    pub features: std::collections::BTreeMap<&'static str, f32>,
+    /// Its answering sentence: the share of the question's weight it holds, and whether it
+    /// holds the kind of fact asked for (the claim reads these of the best candidate).
+    pub sentence: f32,
+    pub sentence_cue: bool,
 }
 
-/// Candidates an explained answer carries.
-const EXPLAINED: usize = 5;
+/// Candidates an explained answer carries: the whole pool.
+const EXPLAINED: usize = gather::POOL;
 
 /// A question word searched in the articles' language.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -159,8 +153,9 @@ pub struct Translated {
 
 /// Answers a question from one snapshot with at most `top` hits, with the engine's
 /// services (the dictionary translates the question for articles in the other language,
-/// the thesaurus adds synonyms); `lang` is the question's language when the caller knows it
-/// (none: told from the question).
+/// the thesaurus adds synonyms, the reader scores the best candidates); `lang` is the
+/// question's language when the caller knows it (none: told from the question); `nearest`
+/// the passages closest by meaning, when the question was searched by meaning.
 pub(crate) fn ask(
     snapshot: &Snapshot,
     services: &Services,
@@ -189,84 +184,133 @@ pub(crate) fn ask(
         by_meaning: false,
         candidates: vec![],
     };
-    if !q.terms.is_empty() {
-        let t = decide::thresholds();
-        let mut found = gather::gather(&searcher, &q)?;
-        if let Some(near) = &nearest {
-            for &(address, _) in near {
-                if found.iter().all(|f| f.1 != address) {
-                    found.push((0.0, address));
-                }
-            }
-        }
-        let mut ranked = rerank::rerank(&searcher, &q, &found)?;
-        let meaning = match &nearest {
-            Some(near) => fuse::fuse(&q, &mut ranked, near, &t),
-            None => vec![],
+    if q.terms.is_empty() && nearest.is_none() {
+        answer.took_ms = started.elapsed().as_secs_f64() * 1000.0;
+        return Ok(answer);
+    }
+    let near = nearest.as_deref();
+    let (pool, tops) = gather::gather(&searcher, &q, near)?;
+    let mut candidates = rerank::read(&searcher, &q, pool, near)?;
+    let x = features::Context::new(&q, &candidates, tops, nearest.is_some());
+    let s = scorer::scorer();
+    decide::order(&q, &mut candidates, &x, s);
+    if let Some(reader) = services.reader.as_deref() {
+        read_by_model(snapshot, &searcher, reader, &q.text, &mut candidates)?;
+    }
+    // the best passage is read whatever is decided (it is shown unless nothing is related):
+    // its answering sentence is evidence for the claim
+    let first = match candidates.first() {
+        Some(c) => Some(hits::hit(
+            snapshot,
+            &searcher,
+            q.terms_for(c.lang),
+            c,
+            q.asks,
+        )?),
+        None => None,
+    };
+    let sentence = first.as_ref().map(|f| f.1).unwrap_or_default();
+    let decision = decide::decide(&q, &candidates, sentence, &x, s);
+    answer.confidence = (decision.claim * 1000.0).round() / 1000.0;
+    answer.answered = decision.outcome == decide::Outcome::Answer;
+    answer.by_meaning = decision.by_meaning;
+    let mut shown: Vec<Hit> = Vec::with_capacity(top);
+    let mut first = first.map(|f| f.0);
+    for c in candidates.iter().take(decision.shown) {
+        let h = match first.take() {
+            Some(h) => h,
+            None => hits::hit(snapshot, &searcher, q.terms_for(c.lang), c, q.asks)?.0,
         };
-        let decision = decide::decide(&q, &ranked, &meaning, &t);
-        answer.confidence = decision.confidence;
-        answer.answered = decision.answered;
-        answer.by_meaning = decision.by_meaning;
-        let mut shown: Vec<Hit> = Vec::with_capacity(top);
-        for &i in &decision.shown {
-            let c = &ranked[i];
-            let h = hits::hit(snapshot, &searcher, q.terms_for(c.lang()), c, q.asks)?;
-            // the same text twice (a copied article, a repeated paragraph) is shown once
-            if shown.iter().all(|k| k.passage != h.passage) {
-                shown.push(h);
+        // the same text twice (a copied article, a repeated paragraph) is shown once
+        if shown.iter().all(|k| k.passage != h.passage) {
+            shown.push(h);
+        }
+        if shown.len() == top {
+            break;
+        }
+    }
+    if answer.answered {
+        answer.hits = shown;
+    } else {
+        answer.related = shown;
+        for c in candidates.iter().filter(|c| c.coverage > 0.0) {
+            let title = hits::title(snapshot, &searcher, c)?;
+            if !answer.closest.contains(&title) {
+                answer.closest.push(title);
             }
-            if shown.len() == top {
+            if answer.closest.len() == MAX_CLOSEST {
                 break;
             }
         }
-        // ... and the answer must stand in the sentence that answers, not elsewhere
-        if let (true, Some(h), Some(best)) = (answer.answered, shown.first(), ranked.first()) {
-            let sentence = h
-                .answer_span
-                .clone()
-                .map_or(&h.passage[..], |r| &h.passage[r]);
-            if !decide::confirmed(&q, best, sentence) {
-                answer.answered = false;
-                answer.closest = vec![h.title.clone()];
-            }
-        }
-        if answer.answered {
-            answer.hits = shown;
-        } else {
-            answer.related = shown;
-        }
-        if explain == Explain::Yes {
-            for (i, c) in ranked.iter().enumerate().take(EXPLAINED) {
-                let h = hits::hit(snapshot, &searcher, q.terms_for(c.lang()), c, q.asks)?;
-                answer.candidates.push(Explained {
-                    article: h.article,
-                    passage: h.passage,
-                    confidence: (c.confidence() * 1000.0).round() / 1000.0,
-                    score: h.score,
-                    answerable: decide::answerable(&q, c),
-                    meaning: meaning.get(i).map(|m| (m.above * 1000.0).round() / 1000.0),
-                    cosine: meaning.get(i).map(|m| (m.cosine * 1000.0).round() / 1000.0),
-                    meaning_rank: meaning.get(i).and_then(|m| m.rank),
-                    meaning_gap: meaning.get(i).map(|m| (m.gap * 1000.0).round() / 1000.0),
-                    holds_asked: q.asks == Asks::Other || c.cues.has(q.asks),
-                    coverage: (c.coverage * 1000.0).round() / 1000.0,
-                    proximity: (c.proximity * 1000.0).round() / 1000.0,
-                });
-            }
-        }
-        if !answer.answered {
-            for c in ranked.iter().filter(|c| c.coverage > 0.0) {
-                let title = hits::title(snapshot, &searcher, c)?;
-                if !answer.closest.contains(&title) {
-                    answer.closest.push(title);
-                }
-                if answer.closest.len() == MAX_CLOSEST {
-                    break;
-                }
-            }
+    }
+    if explain == Explain::Yes {
+        for c in candidates.iter().take(EXPLAINED) {
+            let (h, sentence) = hits::hit(snapshot, &searcher, q.terms_for(c.lang), c, q.asks)?;
+            let values = features::candidate(&q, c, &x);
+            answer.candidates.push(Explained {
+                article: h.article,
+                paragraph: h.paragraph,
+                passage: h.passage,
+                p: c.p,
+                lists: gather::List::ALL
+                    .iter()
+                    .filter_map(|&l| c.in_list(l).map(|(rank, _)| (l.name(), rank)))
+                    .collect(),
+                features: features::CANDIDATE.iter().copied().zip(values).collect(),
+                sentence: sentence.share,
+                sentence_cue: sentence.cue,
+            });
         }
     }
     answer.took_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok(answer)
+}
+
+/// Candidates the reading model reads: the scorer's best.
+const READ: usize = 20;
+
+/// Asks the reading model to score the scorer's first candidates, and puts those in the
+/// model's order (a cross-encoder reads the question with each passage, which our features
+/// cannot: where one is run, its order is the better one; it cannot be fitted here, as no
+/// registry ships reranker weights). A server that fails leaves the scorer's order.
+fn read_by_model(
+    snapshot: &Snapshot,
+    searcher: &tantivy::Searcher,
+    reader: &dyn crate::engine::reader::Reader,
+    question: &str,
+    candidates: &mut [Candidate],
+) -> Result<(), AskError> {
+    let n = candidates.len().min(READ);
+    let mut texts = Vec::with_capacity(n);
+    for c in &candidates[..n] {
+        let doc: tantivy::TantivyDocument = searcher.doc(c.address)?;
+        texts.push(hits::stored_text(snapshot, &doc));
+    }
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    // an outage is logged when it starts and when it ends, not at every question
+    static DOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    use std::sync::atomic::Ordering::AcqRel;
+    match reader.rerank(question, &refs) {
+        Ok(scores) => {
+            if DOWN.swap(false, AcqRel) {
+                tracing::info!("the reading model answers again");
+            }
+            for (c, s) in candidates.iter_mut().zip(scores) {
+                c.reader = s;
+            }
+            // stable: passages the model left out keep the scorer's order, after the others
+            candidates[..n].sort_by(|a, b| match (a.reader, b.reader) {
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            });
+        }
+        Err(e) => {
+            if !DOWN.swap(true, AcqRel) {
+                tracing::warn!("the scorer's order stands until the reading model answers: {e}");
+            }
+        }
+    }
+    Ok(())
 }

@@ -45,6 +45,8 @@ pub(crate) struct QueryWord {
     pub weight: f32,
     /// Whether the word only names the kind of answer wanted.
     pub focus: bool,
+    /// Whether no passage holds the word in any form.
+    pub unknown: bool,
 }
 
 /// A question's words in one language, with their weights.
@@ -92,8 +94,20 @@ impl Terms {
             place,
             weight,
             focus,
+            unknown: df == 0,
         });
         self.total += weight;
+    }
+
+    /// Share of the question's weight in words no passage holds in any form.
+    pub fn unknown(&self) -> f32 {
+        let unknown: f32 = self
+            .words
+            .iter()
+            .filter(|w| w.unknown)
+            .map(|w| w.weight)
+            .sum();
+        unknown / self.total.max(f32::EPSILON)
     }
 
     /// The words' weights, in order.
