@@ -40,8 +40,9 @@ fn answers(ws: &common::Workspace, qs: &[Value], dictionary: &str) -> Vec<Value>
     answers
 }
 
-/// The rank (from 1) of the first hit from the question's source article holding one of
-/// its expected texts.
+/// The rank (from 1) of the first passage shown (an answer, or a related passage when
+/// kiosque does not claim one) from the question's source article holding one of its
+/// expected texts.
 fn rank(q: &Value, a: &Value) -> Option<usize> {
     let expect: Vec<&str> = q["expect_any"]
         .as_array()?
@@ -49,7 +50,12 @@ fn rank(q: &Value, a: &Value) -> Option<usize> {
         .filter_map(Value::as_str)
         .collect();
     let source = q["source"].as_str()?;
-    a["hits"]
+    let shown = if a["answered"] == true {
+        "hits"
+    } else {
+        "related"
+    };
+    a[shown]
         .as_array()?
         .iter()
         .position(|h| {
