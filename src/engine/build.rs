@@ -44,7 +44,7 @@ impl Store {
     ) -> Result<(Snapshot, BuildReport), IndexError> {
         let started = Instant::now();
         let f = current.fields;
-        let threads = if plan.read.len() > 1000 {
+        let threads = if plan.read.len() > SMALL_CORPUS {
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1)
@@ -123,10 +123,18 @@ impl Store {
             .settings(settings)
             .create_in_dir(dir)?;
         analyzer::register(&index);
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 4);
+        // A small corpus is indexed by one thread, in a few milliseconds: its index is then
+        // always the same (threads share documents out by timing, and which segment holds a
+        // passage changes the words its relatives are looked up among), so the training
+        // script's features, and ranker.json, are reproducible.
+        let threads = if listing.files.len() > SMALL_CORPUS {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(1, 4)
+        } else {
+            1
+        };
         let mut writer = index.writer_with_num_threads(threads, 64_000_000 * threads)?;
         let mut catalog = Catalog::new(listing.skipped.clone());
         for (stamp, failure) in &listing.failed {
@@ -300,6 +308,9 @@ fn commit_with_catalog(
     }
     Ok(())
 }
+
+/// Articles up to which an index is built by one thread.
+const SMALL_CORPUS: usize = 1000;
 
 /// The article key of the index's `akey` fast field: a hash of the article id.
 pub(crate) fn article_key(id: &str) -> u64 {
