@@ -72,7 +72,6 @@ CLAIM = ["p1", "p_any", "logit1", "p2", "p3", "margin", "coverage1", "exact1", "
          "cosine1", "above1", "gap1", "semantic", "words", "unknown", "article1", "sentence1", "cue1"]
 MEANING_FEATURES = {"rank_meaning", "cosine", "above", "gap", "semantic"}
 CLAIM_MEANING = {"cosine1", "above1", "gap1", "semantic"}
-READER_FEATURES = {"reader", "has_reader"}
 
 
 def sigmoid(z):
@@ -398,8 +397,7 @@ def main():
     try:
         for label, cenv in configs:
             data = gather(args.kiosque, cenv, label, root, extra)
-            names = [n for n in FEATURES if n not in READER_FEATURES
-                     and (label == "semantic" or n not in MEANING_FEATURES)]
+            names = [n for n in FEATURES if (label == "semantic" or n not in MEANING_FEATURES)]
             claim_names = [n for n in CLAIM if label == "semantic" or n not in CLAIM_MEANING]
             train = [(c, r) for _, (cs, rs) in data.items() for c, r in zip(cs, rs)
                      if c.get("synthetic") or ev.part(c) == "train"]
@@ -445,8 +443,7 @@ FEATURES = ["coverage", "exact", "proximity", "phrase", "title", "lead", "holds_
             "asks_person", "asks_date", "asks_number", "asks_place", "rrf", "rank_words", "rank_context",
             "rank_expansion", "rank_translated", "rank_meaning", "score_words", "score_context",
             "score_expansion", "score_translated", "cosine", "above", "gap", "semantic", "same_lang",
-            "first_passage", "place", "length", "heuristic", "coverage_behind", "words", "reader",
-            "has_reader", "rarest", "article_coverage", "article_share", "article_passages", "unknown"]
+            "first_passage", "place", "length", "heuristic", "coverage_behind", "words", "rarest", "article_coverage", "article_share", "article_passages", "unknown"]
 
 if __name__ == "__main__":
     main()

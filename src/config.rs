@@ -75,7 +75,7 @@ pub struct Config {
     pub embeddings_style: String,
     /// Base URL of a `/rerank` API (text-embeddings-inference, Infinity, llama.cpp's server
     /// with --reranking, Cohere-compatible services): a cross-encoder reads the best
-    /// candidates with the question, and its score is one more feature of the ranking.
+    /// candidates with the question, and its order stands for them.
     /// Unset or empty: no reader
     #[arg(long, global = true, env = "KIOSQUE_RERANK_URL")]
     pub rerank_url: Option<String>,

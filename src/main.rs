@@ -64,8 +64,8 @@ fn embedder(
     Ok(None)
 }
 
-/// The reading model's client, when one is set: its score of the best candidates is one more
-/// feature of the ranking. A server that is down only means no score.
+/// The reading model's client, when one is set: it reorders the scorer's best candidates. A
+/// server that is down leaves the scorer's order.
 #[cfg(feature = "http")]
 fn reader(
     config: &Config,

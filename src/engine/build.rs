@@ -44,14 +44,7 @@ impl Store {
     ) -> Result<(Snapshot, BuildReport), IndexError> {
         let started = Instant::now();
         let f = current.fields;
-        let threads = if plan.read.len() > SMALL_CORPUS {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                .clamp(1, 4)
-        } else {
-            1
-        };
+        let threads = writer_threads(plan.read.len());
         let mut writer: IndexWriter = current
             .index
             .writer_with_num_threads(threads, 50_000_000 * threads)?;
@@ -127,14 +120,7 @@ impl Store {
         // always the same (threads share documents out by timing, and which segment holds a
         // passage changes the words its relatives are looked up among), so the training
         // script's features, and ranker.json, are reproducible.
-        let threads = if listing.files.len() > SMALL_CORPUS {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                .clamp(1, 4)
-        } else {
-            1
-        };
+        let threads = writer_threads(listing.files.len());
         let mut writer = index.writer_with_num_threads(threads, 64_000_000 * threads)?;
         let mut catalog = Catalog::new(listing.skipped.clone());
         for (stamp, failure) in &listing.failed {
@@ -311,6 +297,19 @@ fn commit_with_catalog(
 
 /// Articles up to which an index is built by one thread.
 const SMALL_CORPUS: usize = 1000;
+
+/// Indexing threads for `articles` articles: one for a small corpus, else one a core (at
+/// most four).
+fn writer_threads(articles: usize) -> usize {
+    if articles > SMALL_CORPUS {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4)
+    } else {
+        1
+    }
+}
 
 /// The article key of the index's `akey` fast field: a hash of the article id.
 pub(crate) fn article_key(id: &str) -> u64 {

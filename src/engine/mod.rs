@@ -65,8 +65,8 @@ pub struct Services {
     pub thesaurus: Option<Arc<Thesaurus>>,
     /// The embedding server: passages are also found by meaning. None: words only.
     pub embedder: Option<Arc<dyn embed::Embedder>>,
-    /// A reading model (a cross-encoder behind the `/rerank` API): its score of the best
-    /// candidates is one more feature of the scorer. None: not read.
+    /// A reading model (a cross-encoder behind the `/rerank` API): it reorders the scorer's
+    /// best candidates. None: not read.
     pub reader: Option<Arc<dyn reader::Reader>>,
 }
 

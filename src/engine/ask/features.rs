@@ -10,7 +10,7 @@ use super::rerank::Candidate;
 use crate::lang::cues::Asks;
 
 /// The features of one candidate, in this order.
-pub(crate) const CANDIDATE: [&str; 40] = [
+pub(crate) const CANDIDATE: [&str; 38] = [
     "coverage",
     "exact",
     "proximity",
@@ -44,8 +44,6 @@ pub(crate) const CANDIDATE: [&str; 40] = [
     "heuristic",
     "coverage_behind",
     "words",
-    "reader",
-    "has_reader",
     "rarest",
     "article_coverage",
     "article_share",
@@ -83,7 +81,6 @@ pub(crate) struct Context {
     pub best_coverage: f32,
     pub best_heuristic: f32,
     pub semantic: bool,
-    pub reader: bool,
     /// ln(1 + the question's words).
     pub words: f32,
     /// Share of the question's weight no passage holds in any form (in the question's own
@@ -100,7 +97,6 @@ impl Context {
             best_coverage: max(|c| c.coverage),
             best_heuristic: max(|c| c.heuristic),
             semantic,
-            reader: candidates.iter().any(|c| c.reader.is_some()),
             words: (1.0 + words as f32).ln(),
             unknown: q
                 .terms
@@ -173,8 +169,6 @@ pub(crate) fn candidate(q: &Question, c: &Candidate, x: &Context) -> [f32; CANDI
         },
         x.best_coverage - c.coverage,
         x.words,
-        c.reader.unwrap_or(0.0),
-        flag(x.reader),
         flag(c.rarest),
         c.article_coverage,
         c.article_share,
