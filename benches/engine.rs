@@ -84,7 +84,7 @@ fn ask(c: &mut Criterion) {
 fn summary(c: &mut Criterion) {
     let article = long_article(5000);
     c.bench_function("summary_5000_words", |b| {
-        b.iter(|| black_box(kiosque::engine::summarize::extract(black_box(&article), 5)))
+        b.iter(|| black_box(kiosque::engine::summarize(black_box(&article), 5)))
     });
 }
 

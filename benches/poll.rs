@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kiosque::engine::{quiet, Engine, Services};
+use kiosque::engine::{quiet, Engine, FeedOutcome, Newsroom, Services};
 use kiosque::services::fetch::{Allow, HttpFetcher, Limits};
 use kiosque::web::{Fetch, Fetched, Validators, Want};
 
@@ -69,19 +69,27 @@ fn bench(c: &mut Criterion) {
         "Titre\n\nUn article pour que l'index ne soit pas vide.\n",
     )
     .expect("an article");
-    let engine =
-        Engine::open(&corpus, &dir.path().join("index"), Services::default()).expect("the index");
     let limits = Limits {
         pace: Duration::ZERO,
         ..Limits::default()
     };
-    let fetcher = HttpFetcher::with_limits(Allow::parse("127.0.0.0/8").expect("a range"), limits)
-        .expect("the fetcher");
-    let state = dir.path().join("state");
+    let fetcher = Arc::new(
+        HttpFetcher::with_limits(Allow::parse("127.0.0.0/8").expect("a range"), limits)
+            .expect("the fetcher"),
+    );
+    let list = dir.path().join("feeds.txt");
+    std::fs::write(&list, feeds.join("\n") + "\n").expect("the feed list");
+    let services = Services {
+        news: Some(Newsroom {
+            fetch: fetcher.clone(),
+            state: dir.path().join("state"),
+            feeds: list,
+        }),
+        ..Services::default()
+    };
+    let engine = Engine::open(&corpus, &dir.path().join("index"), services).expect("the index");
     // the first round downloads every feed and its pages
-    let first = engine
-        .poll_feeds(&fetcher, &state, &feeds, false, &quiet)
-        .expect("the first round");
+    let first = engine.poll(false, &quiet).expect("the first round");
     assert_eq!(
         first.pages.added.len(),
         FEEDS * 3,
@@ -104,10 +112,8 @@ fn bench(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("50 feeds, nothing new (all 304)", |b| {
         b.iter(|| {
-            let r = engine
-                .poll_feeds(&fetcher, &state, &feeds, false, &quiet)
-                .expect("a round");
-            assert!(r.feeds.iter().all(|f| f.status == "not modified"));
+            let r = engine.poll(false, &quiet).expect("a round");
+            assert!(r.feeds.iter().all(|f| f.status == FeedOutcome::NotModified));
         })
     });
     g.finish();

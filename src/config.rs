@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::embed::Style;
+use crate::engine::meaning::embed::Style;
 use crate::engine::MAX_TOP;
 
 /// Answers questions about a corpus of news articles with the passages that answer them.

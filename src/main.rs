@@ -35,7 +35,7 @@ fn read_questions(path: &Path) -> anyhow::Result<Vec<String>> {
 #[cfg(feature = "http")]
 fn embedder(
     config: &Config,
-) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::embed::Embedder>>> {
+) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::Embedder>>> {
     let Some(e) = config.embeddings()? else {
         return Ok(None);
     };
@@ -57,7 +57,7 @@ fn embedder(
 #[cfg(not(feature = "http"))]
 fn embedder(
     config: &Config,
-) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::embed::Embedder>>> {
+) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::Embedder>>> {
     if config.embeddings()?.is_some() {
         anyhow::bail!("this kiosque was built without the `http` feature: it cannot reach an embedding server");
     }
@@ -67,9 +67,7 @@ fn embedder(
 /// The reading model's client, when one is set: it reorders the scorer's best candidates. A
 /// server that is down leaves the scorer's order.
 #[cfg(feature = "http")]
-fn reader(
-    config: &Config,
-) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::reader::Reader>>> {
+fn reader(config: &Config) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::Reader>>> {
     let Some(r) = config.rerank()? else {
         return Ok(None);
     };
@@ -84,9 +82,7 @@ fn reader(
 }
 
 #[cfg(not(feature = "http"))]
-fn reader(
-    config: &Config,
-) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::reader::Reader>>> {
+fn reader(config: &Config) -> anyhow::Result<Option<std::sync::Arc<dyn kiosque::engine::Reader>>> {
     if config.rerank()?.is_some() {
         anyhow::bail!(
             "this kiosque was built without the `http` feature: it cannot reach a reranking server"
@@ -132,6 +128,8 @@ fn services(config: &Config) -> anyhow::Result<Services> {
         thesaurus,
         embedder: embedder(config)?,
         reader: reader(config)?,
+        #[cfg(feature = "web")]
+        news: None,
     })
 }
 
@@ -157,7 +155,7 @@ fn serve(
     );
     // kept alive while the bot runs
     let _watcher = if discord.watch {
-        match kiosque::engine::watch::watch(engine.clone(), std::time::Duration::from_secs(2)) {
+        match kiosque::engine::watch(engine.clone(), std::time::Duration::from_secs(2)) {
             Ok(w) => {
                 tracing::info!("watching {} for changes", setup.corpus.display());
                 Some(w)
@@ -174,22 +172,15 @@ fn serve(
         embed_in_background(engine.clone());
     }
     #[cfg(feature = "web")]
-    let news = {
-        let news = newsroom(config)?;
-        if let Some(every) = discord.feeds_every {
-            poll_in_background(engine.clone(), news.clone(), every);
-        }
-        Some(news)
-    };
+    if let Some(every) = discord.feeds_every {
+        poll_in_background(engine.clone(), &config.feeds, every);
+    }
     #[cfg(not(feature = "web"))]
-    let news = {
-        let _ = config;
-        None
-    };
+    let _ = config;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    match runtime.block_on(kiosque::front::discord::run(discord, engine, news)) {
+    match runtime.block_on(kiosque::front::discord::run(discord, engine)) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e @ ServeError::TokenRejected) => {
             eprintln!("kiosque: {e}");
@@ -259,20 +250,24 @@ fn embed_in_background(engine: std::sync::Arc<kiosque::engine::Engine>) {
 #[cfg(all(feature = "discord", feature = "web"))]
 fn poll_in_background(
     engine: std::sync::Arc<kiosque::engine::Engine>,
-    news: kiosque::engine::Newsroom,
+    feeds: &Path,
     every: std::time::Duration,
 ) {
     tracing::info!(
         "feeds of {} are polled every {} s",
-        news.feeds.display(),
+        feeds.display(),
         every.as_secs()
     );
     let spawned = std::thread::Builder::new()
         .name("feeds".into())
         .spawn(move || loop {
-            match news.poll(&engine, true, &kiosque::engine::quiet) {
+            match engine.poll(true, &kiosque::engine::quiet) {
                 Ok(r) => {
-                    for f in r.feeds.iter().filter(|f| f.status == "failed") {
+                    for f in r
+                        .feeds
+                        .iter()
+                        .filter(|f| f.status == kiosque::engine::FeedOutcome::Failed)
+                    {
                         tracing::warn!(
                             "feed {} failed: {}",
                             f.feed,
@@ -328,17 +323,25 @@ fn run() -> anyhow::Result<ExitCode> {
         .init();
 
     // Listing needs no service; indexing needs only the embedding server (to embed the
-    // passages): the dictionary and the thesaurus are read only for questions.
+    // passages), and news the fetcher too: the dictionary and the thesaurus are read only
+    // for questions.
     let services = match config.command {
         Command::Articles { .. } => Services::default(),
         #[cfg(feature = "web")]
         Command::Feeds { .. } | Command::Add { .. } => Services {
             embedder: embedder(&config)?,
+            news: Some(newsroom(&config)?),
             ..Services::default()
         },
         Command::Index { .. } => Services {
             embedder: embedder(&config)?,
             ..Services::default()
+        },
+        // the bot adds pages and polls feeds
+        #[cfg(all(feature = "discord", feature = "web"))]
+        Command::Serve(_) => Services {
+            news: Some(newsroom(&config)?),
+            ..services(&config)?
         },
         _ => services(&config)?,
     };
@@ -387,20 +390,15 @@ fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Index { full, json } => terminal::index(&setup, *full, *json, &mut out)?,
         #[cfg(feature = "web")]
-        Command::Add { urls, json } => {
-            terminal::web::add(&setup, &newsroom(&config)?, urls, *json, &mut out)?
-        }
+        Command::Add { urls, json } => terminal::web::add(&setup, urls, *json, &mut out)?,
         #[cfg(feature = "web")]
         Command::Feeds { command } => {
             use kiosque::config::FeedsCommand;
-            let news = newsroom(&config)?;
             match command {
-                FeedsCommand::Add { url } => terminal::web::feeds_add(&news, url, &mut out)?,
-                FeedsCommand::Remove { url } => terminal::web::feeds_remove(&news, url, &mut out)?,
-                FeedsCommand::List { json } => terminal::web::feeds_list(&news, *json, &mut out)?,
-                FeedsCommand::Poll { json } => {
-                    terminal::web::feeds_poll(&setup, &news, *json, &mut out)?
-                }
+                FeedsCommand::Add { url } => terminal::web::feeds_add(&setup, url, &mut out)?,
+                FeedsCommand::Remove { url } => terminal::web::feeds_remove(&setup, url, &mut out)?,
+                FeedsCommand::List { json } => terminal::web::feeds_list(&setup, *json, &mut out)?,
+                FeedsCommand::Poll { json } => terminal::web::feeds_poll(&setup, *json, &mut out)?,
             }
         }
         Command::Articles { json } => terminal::articles(&setup, *json, &mut out)?,

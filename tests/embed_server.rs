@@ -15,7 +15,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::embed_server::{free_port, EmbedServer};
-use kiosque::engine::embed::{EmbedError, Embedder, Kind, Style};
+use kiosque::engine::{EmbedError, Embedder, Kind, Style};
 use kiosque::services::embeddings::HttpEmbedder;
 
 const QUESTION: &str = "Combien de manifestants ont été interpellés ?";

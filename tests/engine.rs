@@ -61,8 +61,7 @@ fn the_watcher_reindexes_after_changes() {
     let engine =
         std::sync::Arc::new(Engine::open(&ws.corpus(), &ws.index(), Services::default()).unwrap());
     let _watch =
-        kiosque::engine::watch::watch(engine.clone(), std::time::Duration::from_millis(300))
-            .unwrap();
+        kiosque::engine::watch(engine.clone(), std::time::Duration::from_millis(300)).unwrap();
     ws.write(
         "002_caravane.txt",
         "La caravane\n\nLa caravane de sel arrive à Tombouctou.\n".as_bytes(),

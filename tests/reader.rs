@@ -7,8 +7,8 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use kiosque::engine::reader::{Reader, RerankError};
 use kiosque::engine::{Answer, Engine, Services};
+use kiosque::engine::{Reader, RerankError};
 
 /// Scores a passage 1 when it holds `likes`, 0 otherwise; or fails.
 #[derive(Debug)]

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use kiosque::engine::embed::{EmbedError, Embedder, Kind, Style};
 use kiosque::engine::{quiet, Engine, Services};
+use kiosque::engine::{EmbedError, Embedder, Kind, Style};
 
 /// Word groups the fake model treats as one meaning.
 const CONCEPTS: &[&[&str]] = &[

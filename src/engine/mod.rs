@@ -1,31 +1,32 @@
 //! The engine, and the one door to it: [`Engine`]. The terminal, the benchmark and the
-//! Discord bot call only its methods — ask, summary, topic, articles, reindex — and never
-//! open the index, the catalog or the corpus themselves. Outside services (today the
-//! bilingual dictionary) are values handed to it when it is built, in [`Services`].
+//! Discord bot call only its methods — ask, summary, topic, articles, reindex, embed, and
+//! with the `web` feature add, poll and the feed list — and never open the index, the
+//! catalog, the corpus or the news state themselves. Outside services (the bilingual
+//! dictionary, the thesaurus, the embedding server, the reader, the fetcher of news) are
+//! values handed to it when it is built, in [`Services`].
 //!
 //! A long-running process shares one engine between tasks: it holds the current index
-//! snapshot, swapped atomically after a reindex so questions are answered from the previous
-//! index until the new one is committed, and a guard so that one reindex runs at a time.
+//! snapshot, swapped atomically after a reindex (or when new passage vectors arrive) so
+//! questions are answered from the previous one until the new one is whole, and a guard so
+//! that one reindex runs at a time.
 //!
-//! Inside: [`schema`], [`catalog`], the change `plan`, the generation [`store`] and `build`,
-//! the question pipeline [`ask`], [`summarize`] and the corpus [`watch`]; with the `web`
-//! feature, `news`: articles fetched from the web into the corpus.
+//! Inside, one folder a part; an arrow is a `use` between them, and there is no cycle:
+//! - `index/`: the schema, the catalog, the change plan, the generation store, the build,
+//!   the snapshot of a generation, and its passages embedded (→ `meaning`);
+//! - `meaning/`: the embedder and reader traits and the passage vectors (uses no other part);
+//! - `ask/`: the question pipeline (→ `index`, `meaning`);
+//! - `summary/`: summaries of an article and of a topic (→ `ask`, `index`);
+//! - `news/` (`web` feature): articles fetched from the web into the corpus, and the feeds
+//!   (→ this module's `Engine`);
+//! - `watch`: the corpus watched for changes (→ this module's `Engine`).
 
-pub mod ask;
-mod build;
-pub mod catalog;
-pub mod embed;
+pub(crate) mod ask;
+pub(crate) mod index;
+pub(crate) mod meaning;
 #[cfg(feature = "web")]
-pub mod news;
-mod plan;
-pub mod reader;
-pub mod schema;
-mod semantic;
-mod snapshot;
-pub mod store;
-pub mod summarize;
-pub mod vectors;
-pub mod watch;
+pub(crate) mod news;
+pub(crate) mod summary;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,21 +39,24 @@ pub use ask::{
     clean_question, Answer, AskError, Explain, Explained, Hit, QuestionError, Translated,
     MAX_QUESTION_CHARS, MAX_TOP,
 };
-pub use build::{quiet, Progress};
-pub use catalog::{ArticleEntry, BuildReport};
+pub use index::{quiet, ArticleEntry, BuildReport, EmbedReport, IndexError, Progress};
+pub use meaning::vectors::bench_vector_search;
+pub use meaning::{EmbedError, Embedder, Kind, Reader, RerankError, Style};
 #[cfg(feature = "web")]
 pub use news::{
-    AddError, AddReport, FeedInfo, FeedListError, FeedRecord, FeedStatus, Newsroom, NotSaved,
-    Origin, PollReport, Saved,
+    AddError, AddReport, FeedInfo, FeedListError, FeedOutcome, FeedRecord, FeedStatus, Newsroom,
+    NotSaved, Origin, PollReport, Saved,
 };
-pub use semantic::EmbedReport;
-pub use store::IndexError;
-pub use summarize::{Summary, SummaryError, TopicSentence, TopicSummary};
+pub use summary::{
+    extract as summarize, Summary, SummaryError, SummarySentence, TopicSentence, TopicSummary,
+};
+pub use watch::{watch, CorpusWatcher};
 
 use crate::articles::{Article, Corpus};
 use crate::lang::{Dictionary, Lang, Thesaurus};
-use snapshot::Snapshot;
-use store::{Opened, Store};
+use index::semantic;
+use index::snapshot::Snapshot;
+use index::store::{self, Opened, Store};
 
 /// The outside services the engine uses, handed to it when it is built.
 #[derive(Debug, Clone, Default)]
@@ -64,10 +68,14 @@ pub struct Services {
     /// themselves and their derived forms.
     pub thesaurus: Option<Arc<Thesaurus>>,
     /// The embedding server: passages are also found by meaning. None: words only.
-    pub embedder: Option<Arc<dyn embed::Embedder>>,
+    pub embedder: Option<Arc<dyn Embedder>>,
     /// A reading model (a cross-encoder behind the `/rerank` API): it reorders the scorer's
     /// best candidates. None: not read.
-    pub reader: Option<Arc<dyn reader::Reader>>,
+    pub reader: Option<Arc<dyn Reader>>,
+    /// Where news come from (the fetcher of web pages and feeds) and where what is known of
+    /// them is kept. None: `add`, `poll` and the feed list say so.
+    #[cfg(feature = "web")]
+    pub news: Option<Newsroom>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +165,7 @@ impl Engine {
     }
 
     fn with(corpus_dir: &Path, store: Store, snapshot: Snapshot, services: Services) -> Engine {
-        let engine = Engine {
+        let mut engine = Engine {
             corpus_dir: corpus_dir.to_path_buf(),
             store,
             current: RwLock::new(Arc::new(snapshot)),
@@ -167,7 +175,8 @@ impl Engine {
             embedded_for: std::sync::Mutex::new(std::sync::Weak::new()),
             meaning_down: AtomicBool::new(false),
         };
-        engine.load_vectors(&engine.snapshot());
+        let snapshot = engine.with_cached_vectors(&engine.snapshot());
+        engine.current = RwLock::new(Arc::new(snapshot));
         engine
     }
 
@@ -176,15 +185,15 @@ impl Engine {
         self.store.root().join("vectors")
     }
 
-    /// Gives a snapshot the vectors the cache has for its passages.
-    fn load_vectors(&self, snapshot: &Snapshot) {
-        if let Some(embedder) = &self.services.embedder {
-            snapshot.set_vectors(semantic::cached(
-                snapshot,
-                &self.vector_dir(),
-                embedder.as_ref(),
-            ));
-        }
+    /// The snapshot with the vectors the cache has for its passages (without any when no
+    /// embedding server is set).
+    fn with_cached_vectors(&self, snapshot: &Snapshot) -> Snapshot {
+        let set = self
+            .services
+            .embedder
+            .as_ref()
+            .and_then(|e| semantic::cached(snapshot, &self.vector_dir(), e.as_ref()));
+        snapshot.with_vectors(set)
     }
 
     /// Whether questions are also searched by meaning (an embedding server is set).
@@ -222,10 +231,18 @@ impl Engine {
         }
         let (set, report) =
             semantic::embed_all(&snapshot, &self.vector_dir(), embedder.as_ref(), progress);
-        snapshot.set_vectors(set);
+        let embedded = Arc::new(snapshot.with_vectors(set));
+        {
+            let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+            // a reindex that finished meanwhile took the cache's vectors when it opened:
+            // its snapshot stays, and is embedded next time
+            if Arc::ptr_eq(&current, &snapshot) {
+                *current = Arc::clone(&embedded);
+            }
+        }
         if report.failed.is_none() {
             *self.embedded_for.lock().unwrap_or_else(|p| p.into_inner()) =
-                Arc::downgrade(&snapshot);
+                Arc::downgrade(&embedded);
         }
         Some(report)
     }
@@ -338,10 +355,10 @@ impl Engine {
     /// either (case and accents ignored), in `n` sentences.
     pub fn summary(&self, name: &str, n: usize) -> Result<Summary, SummaryError> {
         let snapshot = self.snapshot();
-        let entry = summarize::find(&snapshot.catalog.articles, name)?;
+        let entry = summary::find(&snapshot.catalog.articles, name)?;
         let corpus = Corpus::open(&self.corpus_dir)
             .map_err(|e| SummaryError::Unreadable(entry.id.clone(), e.to_string()))?;
-        summarize::summary(&corpus, entry, n)
+        summary::summary(&corpus, entry, n)
     }
 
     /// The `n` best sentences about a topic across the articles, each with its article.
@@ -358,7 +375,7 @@ impl Engine {
             nearest,
         )?;
         let sentences = match Corpus::open(&self.corpus_dir) {
-            Ok(corpus) => summarize::topic(&answer, &snapshot.catalog.articles, &corpus, n),
+            Ok(corpus) => summary::topic(&answer, |id| snapshot.entry(id), &corpus, n),
             Err(e) => {
                 tracing::warn!("topic summary: {e}");
                 TopicSummary {
@@ -407,7 +424,7 @@ impl Engine {
         })?;
         let corpus = Corpus::open(&self.corpus_dir)
             .map_err(|e| SummaryError::Unreadable(id.to_string(), e.to_string()))?;
-        summarize::read(&corpus, entry)
+        summary::read(&corpus, entry)
     }
 
     /// The floor a question cannot beat, for the benchmark: the question through tantivy's
@@ -450,7 +467,7 @@ impl Engine {
         };
         // questions keep their meaning for the passages whose vectors are cached; the
         // others wait for Engine::embed
-        self.load_vectors(&snapshot);
+        let snapshot = self.with_cached_vectors(&snapshot);
         *self
             .current
             .write()

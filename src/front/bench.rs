@@ -9,11 +9,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::articles::{text, Article};
-use crate::engine::embed::{EmbedError, Embedder, Kind};
-use crate::engine::summarize;
-use crate::engine::vectors::{made_up, VectorSet};
-use crate::engine::{quiet, Engine, IndexError, ReindexError, Services, MAX_QUESTION_CHARS};
-use crate::lang::{analyzer, Dictionary, Lang};
+use crate::engine::{
+    bench_vector_search, quiet, summarize, EmbedError, Embedder, Engine, IndexError, Kind,
+    ReindexError, Services, Style, MAX_QUESTION_CHARS,
+};
+use crate::lang::{Dictionary, Lang};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -210,7 +210,7 @@ pub fn run(
         summary_5000_words_ms,
         ask_english_p50_ms: english.map(|(en, _)| round(en)),
         english_over_french_p50: english.map(|(en, fr)| round(en / fr.max(1e-9))),
-        vector_search_100k_ms: round(vector_search_time(100_000, 384)),
+        vector_search_100k_ms: round(bench_vector_search(100_000, 384)),
         ask_meaning_p50_ms: round(percentile(&mut meaning_ms, 0.5)),
         ask_meaning_p99_ms: round(percentile(&mut meaning_ms, 0.99)),
         embed_passages_per_s: embedding
@@ -238,8 +238,8 @@ impl Embedder for MadeUp {
         "made-up-for-the-bench"
     }
 
-    fn style(&self) -> crate::engine::embed::Style {
-        crate::engine::embed::Style::Plain
+    fn style(&self) -> Style {
+        Style::Plain
     }
 
     fn embed(&self, texts: &[&str], _kind: Kind) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -331,23 +331,9 @@ fn embedding_cost(
 /// dictionary's first translation of each word, names and numbers kept), both as the
 /// language they are in, so the English ones are translated back.
 fn english_cost(engine: &Engine, questions: &[String], dict: &Dictionary) -> (f64, f64) {
-    let mut fr = analyzer::french();
     let english: Vec<String> = questions
         .iter()
-        .map(|q| {
-            let words: Vec<String> = q
-                .split_whitespace()
-                .filter_map(|w| {
-                    let terms = analyzer::terms(&mut fr, w);
-                    let term = terms.first()?;
-                    Some(match dict.translate(Lang::Fr, term).first() {
-                        Some(t) => t.word.clone(),
-                        None => w.to_string(),
-                    })
-                })
-                .collect();
-            words.join(" ")
-        })
+        .map(|q| dict.word_for_word(Lang::Fr, q))
         .collect();
     let time = |qs: &[String], lang: Lang| {
         let mut out = Vec::with_capacity(qs.len());
@@ -428,7 +414,7 @@ fn summary_time(engine: &Engine) -> f64 {
     let mut times: Vec<f64> = (0..20)
         .map(|_| {
             let t = Instant::now();
-            let s = summarize::extract(&article, 5);
+            let s = summarize(&article, 5);
             std::hint::black_box(s);
             ms(t)
         })
@@ -494,24 +480,6 @@ fn questions_from(engine: &Engine, articles: usize, count: usize) -> Vec<String>
         out.push(text::truncate_chars(&q, MAX_QUESTION_CHARS));
     }
     out
-}
-
-/// The median time of a search for the 50 closest among `n` made-up unit vectors.
-fn vector_search_time(n: u64, dim: usize) -> f64 {
-    let mut set = VectorSet::new(dim);
-    for i in 0..n {
-        set.push(i, &made_up(i, dim));
-    }
-    let queries: Vec<Vec<f32>> = (0..30).map(|q| made_up(n + q, dim)).collect();
-    let mut times: Vec<f64> = queries
-        .iter()
-        .map(|q| {
-            let t = Instant::now();
-            std::hint::black_box(set.search(q, 50));
-            ms(t)
-        })
-        .collect();
-    percentile(&mut times, 0.5)
 }
 
 /// The `k`-th indexed article (0-based).

@@ -112,6 +112,25 @@ impl Dictionary {
         map.get(term).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// A text put word for word into the other language: each word's first translation,
+    /// words without one (names, numbers) kept as written, words the analyzer drops left out.
+    /// Crude on purpose: `kiosque bench` times questions asked in the other language with it.
+    pub fn word_for_word(&self, from: Lang, text: &str) -> String {
+        let mut analyze = analyzer::for_lang(from);
+        let words: Vec<String> = text
+            .split_whitespace()
+            .filter_map(|w| {
+                let terms = analyzer::terms(&mut analyze, w);
+                let term = terms.first()?;
+                Some(match self.translate(from, term).first() {
+                    Some(t) => t.word.clone(),
+                    None => w.to_string(),
+                })
+            })
+            .collect();
+        words.join(" ")
+    }
+
     fn add(&mut self, from: Lang, entries: &[Entry]) {
         let to = other(from);
         let mut from_analyzer = analyzer::for_lang(from);

@@ -17,7 +17,7 @@ pub use thesaurus::Thesaurus;
 use serde::{Deserialize, Serialize};
 
 /// A language kiosque reads: of an article, of a question, of a reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]

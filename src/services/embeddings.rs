@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::Secret;
-use crate::engine::embed::{normalized, EmbedError, Embedder, Kind, Style};
+use crate::engine::meaning::embed::{normalized, EmbedError, Embedder, Kind, Style};
 
 /// Longest text sent, in characters: passages are shorter, and a server may embed a long
 /// text window by window, at a cost that grows with it.

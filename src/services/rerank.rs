@@ -34,7 +34,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::Secret;
-use crate::engine::reader::{Reader, RerankError};
+use crate::engine::meaning::reader::{Reader, RerankError};
 
 /// Longest text sent, in characters: passages are shorter, and a cross-encoder reads at most
 /// a few hundred tokens of a pair anyway.

@@ -13,8 +13,8 @@ use super::rerank::Candidate;
 use super::terms::Terms;
 use super::Hit;
 use crate::articles::text;
-use crate::engine::catalog::ArticleEntry;
-use crate::engine::snapshot::Snapshot;
+use crate::engine::index::catalog::ArticleEntry;
+use crate::engine::index::snapshot::Snapshot;
 use crate::lang::cues::{self, Asks};
 
 fn field_str(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {

@@ -33,7 +33,7 @@ use tantivy::DocAddress;
 
 pub use question::{clean_question, QuestionError, MAX_QUESTION_CHARS};
 
-use crate::engine::snapshot::Snapshot;
+use crate::engine::index::snapshot::Snapshot;
 use crate::engine::Services;
 use crate::lang::cues::Asks;
 use crate::lang::Lang;
@@ -276,7 +276,7 @@ const READ: usize = 20;
 fn read_by_model(
     snapshot: &Snapshot,
     searcher: &tantivy::Searcher,
-    reader: &dyn crate::engine::reader::Reader,
+    reader: &dyn crate::engine::meaning::reader::Reader,
     question: &str,
     candidates: &mut [Candidate],
 ) -> Result<(), AskError> {

@@ -7,7 +7,7 @@ use tantivy::Searcher;
 
 use super::terms::{question_terms, translated_terms, Terms};
 use super::Translated;
-use crate::engine::snapshot::Snapshot;
+use crate::engine::index::snapshot::Snapshot;
 use crate::engine::Services;
 use crate::lang::cues::{self, Asks};
 use crate::lang::{self, Lang};

@@ -14,7 +14,7 @@ use tantivy::{DocAddress, DocId, DocSet, Searcher, TERMINATED};
 use super::gather::{List, Pooled};
 use super::question::Question;
 use super::terms::Terms;
-use crate::engine::schema::ENGLISH_FLAG;
+use crate::engine::index::schema::PassageFlags;
 use crate::lang::cues::{Asks, Cues};
 use crate::lang::Lang;
 
@@ -152,12 +152,7 @@ pub(crate) fn read(
         }
         let weights: Vec<Vec<f32>> = langs.iter().map(Terms::weights).collect();
         for (doc, at) in docs {
-            let doc_flags = flags.first(doc).unwrap_or(0);
-            let lang = if doc_flags & ENGLISH_FLAG != 0 {
-                Lang::En
-            } else {
-                Lang::Fr
-            };
+            let PassageFlags { cues, lang } = PassageFlags::decode(flags.first(doc).unwrap_or(0));
             let pooled = pool[at].clone();
             let mut c = Candidate {
                 address: pooled.address,
@@ -169,7 +164,7 @@ pub(crate) fn read(
                 lead: 0.0,
                 proximity: 0.0,
                 phrase: 0.0,
-                cues: Cues(doc_flags),
+                cues,
                 paragraph: paragraphs.first(doc).unwrap_or(0),
                 article: articles.first(doc).unwrap_or(0),
                 matched: 0,

@@ -7,7 +7,7 @@
 use tantivy::{Searcher, Term};
 
 use super::Translated;
-use crate::engine::snapshot::Snapshot;
+use crate::engine::index::snapshot::Snapshot;
 use crate::lang::{analyzer, cues, family, translate, Dictionary, Lang, Thesaurus};
 
 /// Words that only name the kind of answer ("date", "longueur") weigh this much.
@@ -76,7 +76,7 @@ impl Terms {
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
-        fields: &crate::engine::schema::Fields,
+        fields: &crate::engine::index::schema::Fields,
         term: &str,
         df: u64,
         others: Vec<Other>,

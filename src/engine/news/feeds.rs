@@ -157,12 +157,40 @@ pub struct FeedRecord {
     pub next_try: Option<String>,
 }
 
+/// How one feed's poll went; in reports as "ok", "not modified", "failed" or "waiting".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FeedOutcome {
+    /// Fetched and read: its new items were added.
+    #[serde(rename = "ok")]
+    Ok,
+    /// The server said nothing changed since the last poll.
+    #[serde(rename = "not modified")]
+    NotModified,
+    /// Not fetched or not a feed: the reason says why.
+    #[serde(rename = "failed")]
+    Failed,
+    /// Not polled: it failed lately and waits before the next try (the bot's rounds).
+    #[serde(rename = "waiting")]
+    Waiting,
+}
+
+impl std::fmt::Display for FeedOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // padded by the caller's width, like a str
+        f.pad(match self {
+            FeedOutcome::Ok => "ok",
+            FeedOutcome::NotModified => "not modified",
+            FeedOutcome::Failed => "failed",
+            FeedOutcome::Waiting => "waiting",
+        })
+    }
+}
+
 /// One feed's part of a poll.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FeedStatus {
     pub feed: String,
-    /// "ok", "not modified" or "failed" (or "waiting": not polled, failing lately).
-    pub status: &'static str,
+    pub status: FeedOutcome,
     pub new: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -224,7 +252,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 impl Engine {
     /// One round over `feeds`: each fetched (only those not waiting after failures when
     /// `due_only`), its new items' pages added, the index refreshed once at the end.
-    pub fn poll_feeds(
+    pub(crate) fn poll_feeds(
         &self,
         fetch: &dyn Fetch,
         state_dir: &Path,
@@ -243,7 +271,7 @@ impl Engine {
             if due_only && !record.due(now) {
                 report.feeds.push(FeedStatus {
                     feed: feed.clone(),
-                    status: "waiting",
+                    status: FeedOutcome::Waiting,
                     new: 0,
                     reason: record.reason.clone(),
                 });
@@ -253,7 +281,7 @@ impl Engine {
             let status = match fetch.fetch(feed, Want::Feed, &record.validators) {
                 Ok(Fetched::NotModified) => FeedStatus {
                     feed: feed.clone(),
-                    status: "not modified",
+                    status: FeedOutcome::NotModified,
                     new: 0,
                     reason: None,
                 },
@@ -306,27 +334,29 @@ impl Engine {
                         }
                         FeedStatus {
                             feed: feed.clone(),
-                            status: "ok",
+                            status: FeedOutcome::Ok,
                             new,
                             reason: None,
                         }
                     }
                     Err(e) => FeedStatus {
                         feed: feed.clone(),
-                        status: "failed",
+                        status: FeedOutcome::Failed,
                         new: 0,
                         reason: Some(format!("not a feed ({e})")),
                     },
                 },
                 Err(e) => FeedStatus {
                     feed: feed.clone(),
-                    status: "failed",
+                    status: FeedOutcome::Failed,
                     new: 0,
                     reason: Some(e.to_string()),
                 },
             };
             match &status.reason {
-                Some(reason) if status.status == "failed" => record.failed(reason.clone(), now),
+                Some(reason) if status.status == FeedOutcome::Failed => {
+                    record.failed(reason.clone(), now)
+                }
                 _ => {
                     record.failures = 0;
                     record.reason = None;
@@ -336,7 +366,7 @@ impl Engine {
             }
             // what a feed gave is saved at once; a 304 changes only times, saved at the end
             // (a poll with nothing new costs its requests, not a write per feed)
-            if status.status != "not modified" {
+            if status.status != FeedOutcome::NotModified {
                 locked.write(FEEDS_STATE, &records)?;
             }
             report.feeds.push(status);

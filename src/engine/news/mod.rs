@@ -5,8 +5,8 @@
 //! fetched is remembered in the state directory ([`state`]), so the same article is one
 //! file however it is reached, and a file a person deleted is not brought back by a feed.
 
-pub mod feeds;
-pub mod state;
+pub(crate) mod feeds;
+pub(crate) mod state;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,9 +17,9 @@ use url::Url;
 use super::{quiet, BuildReport, Engine, Progress, ReindexError};
 use crate::lang::Lang;
 use crate::web::{self, charset, urls, Extracted, Fetch, Fetched, Validators, Want};
-pub use feeds::{FeedInfo, FeedListError, FeedRecord, FeedStatus, PollReport};
+pub use feeds::{FeedInfo, FeedListError, FeedOutcome, FeedRecord, FeedStatus, PollReport};
 use state::{write_atomic, Locked, Record};
-pub use state::{StateError, WebState, STATE_FILE};
+pub use state::{StateError, WebState};
 
 /// The directory of fetched articles, in the corpus.
 pub const WEB_DIR: &str = "web";
@@ -70,11 +70,14 @@ pub enum AddError {
     Reindex(#[from] ReindexError),
     #[error(transparent)]
     FeedList(#[from] FeedListError),
+    #[error("this process fetches no news: it was started without a fetcher")]
+    NoNews,
 }
 
 /// Where news come from and where what is known of them is kept: the fetcher, the state
-/// directory and the feed list. The terminal and the bot hand it to the engine's
-/// [`Engine::add`] and [`Engine::poll_feeds`] through these methods.
+/// directory and the feed list. An outside service like the others, handed to the engine in
+/// its [`Services`](crate::engine::Services); front ends go through [`Engine::add`],
+/// [`Engine::poll`], [`Engine::feeds`], [`Engine::follow`] and [`Engine::unfollow`].
 #[derive(Clone)]
 pub struct Newsroom {
     pub fetch: Arc<dyn Fetch>,
@@ -93,43 +96,52 @@ impl std::fmt::Debug for Newsroom {
     }
 }
 
-impl Newsroom {
-    /// [`Engine::add`] with this fetcher and state.
-    pub fn add(
-        &self,
-        engine: &Engine,
-        urls: &[String],
-        progress: Progress,
-    ) -> Result<AddReport, AddError> {
-        engine.add(&*self.fetch, &self.state, urls, progress)
+impl Engine {
+    fn newsroom(&self) -> Result<&Newsroom, AddError> {
+        self.services.news.as_ref().ok_or(AddError::NoNews)
+    }
+
+    /// Fetches each URL, saves its article in the corpus and brings the index up to date.
+    /// A URL that fails is reported with its reason; the others are saved all the same.
+    /// `progress` is told (URLs done, URLs in all). Blocking: run it off the async threads.
+    pub fn add(&self, urls: &[String], progress: Progress) -> Result<AddReport, AddError> {
+        let news = self.newsroom()?;
+        self.add_from(&*news.fetch, &news.state, urls, progress)
     }
 
     /// One round over the feed list: every feed, or with `due_only` those not waiting after
-    /// failures (the bot's rounds).
-    pub fn poll(
-        &self,
-        engine: &Engine,
-        due_only: bool,
-        progress: Progress,
-    ) -> Result<PollReport, AddError> {
-        let feeds = feeds::read_list(&self.feeds)?;
-        engine.poll_feeds(&*self.fetch, &self.state, &feeds, due_only, progress)
+    /// failures (the bot's rounds). Blocking: run it off the async threads.
+    pub fn poll(&self, due_only: bool, progress: Progress) -> Result<PollReport, AddError> {
+        let news = self.newsroom()?;
+        let feeds = feeds::read_list(&news.feeds)?;
+        self.poll_feeds(&*news.fetch, &news.state, &feeds, due_only, progress)
     }
 
     /// The feeds of the list with what is remembered of each.
-    pub fn list(&self) -> Result<Vec<FeedInfo>, AddError> {
-        let feeds = feeds::read_list(&self.feeds)?;
-        Ok(feeds::feeds_info(&self.state, &feeds)?)
+    pub fn feeds(&self) -> Result<Vec<FeedInfo>, AddError> {
+        let news = self.newsroom()?;
+        let feeds = feeds::read_list(&news.feeds)?;
+        Ok(feeds::feeds_info(&news.state, &feeds)?)
     }
 
     /// Adds a feed to the list; false when it was there.
-    pub fn follow(&self, url: &str) -> Result<bool, FeedListError> {
-        feeds::add_to_list(&self.feeds, url)
+    pub fn follow(&self, url: &str) -> Result<bool, AddError> {
+        Ok(feeds::add_to_list(&self.newsroom()?.feeds, url)?)
     }
 
     /// Removes a feed from the list; false when it was not there.
-    pub fn unfollow(&self, url: &str) -> Result<bool, FeedListError> {
-        feeds::remove_from_list(&self.feeds, url)
+    pub fn unfollow(&self, url: &str) -> Result<bool, AddError> {
+        Ok(feeds::remove_from_list(&self.newsroom()?.feeds, url)?)
+    }
+
+    /// Whether this engine fetches news (it was handed a [`Newsroom`]).
+    pub fn has_news(&self) -> bool {
+        self.services.news.is_some()
+    }
+
+    /// The feed list's file, for messages; None without the news service.
+    pub fn feed_list(&self) -> Option<&std::path::Path> {
+        self.services.news.as_ref().map(|n| n.feeds.as_path())
     }
 }
 
@@ -183,10 +195,8 @@ pub(crate) enum Done {
 const REINDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl Engine {
-    /// Fetches each URL, saves its article in the corpus and brings the index up to date.
-    /// A URL that fails is reported with its reason; the others are saved all the same.
-    /// `progress` is told (URLs done, URLs in all). Blocking: run it off the async threads.
-    pub fn add(
+    /// [`Engine::add`] with this fetcher and state directory.
+    pub(crate) fn add_from(
         &self,
         fetch: &dyn Fetch,
         state_dir: &Path,

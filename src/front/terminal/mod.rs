@@ -119,12 +119,6 @@ pub enum ConsoleError {
     #[cfg(feature = "web")]
     #[error(transparent)]
     Add(#[from] crate::engine::AddError),
-    #[cfg(feature = "web")]
-    #[error(transparent)]
-    FeedList(#[from] crate::engine::news::FeedListError),
-    #[cfg(feature = "web")]
-    #[error(transparent)]
-    State(#[from] crate::engine::news::StateError),
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }

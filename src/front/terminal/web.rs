@@ -5,20 +5,19 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{embed, ConsoleError, Outcome, Setup, TerminalProgress};
-use crate::engine::{AddReport, FeedInfo, Newsroom, PollReport, Saved};
+use crate::engine::{AddReport, Engine, FeedInfo, FeedOutcome, PollReport, Saved};
 
 /// `kiosque add URL...`: fetches each page, saves its article and refreshes the index.
 /// [`Outcome::Partial`] when a URL gave no article (the others are saved).
 pub fn add(
     setup: &Setup,
-    news: &Newsroom,
     urls: &[String],
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
     let engine = setup.engine()?;
     let bar = TerminalProgress::counting("fetching {bar:40} {pos}/{len} pages");
-    let report = news.add(&engine, urls, &|done, total| bar.show(done, total))?;
+    let report = engine.add(urls, &|done, total| bar.show(done, total))?;
     bar.finish();
     if report.index.is_some() {
         embed(&engine);
@@ -35,10 +34,16 @@ pub fn add(
     })
 }
 
+/// The feed list's file, for messages.
+fn list_of(engine: &Engine) -> &Path {
+    engine.feed_list().unwrap_or(Path::new("the feed list"))
+}
+
 /// `kiosque feeds add URL`.
-pub fn feeds_add(news: &Newsroom, url: &str, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
-    let list = &news.feeds;
-    if news.follow(url)? {
+pub fn feeds_add(setup: &Setup, url: &str, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
+    let engine = setup.engine()?;
+    let list = list_of(&engine);
+    if engine.follow(url)? {
         writeln!(out, "added to {}: {url}", list.display())?;
     } else {
         writeln!(out, "already in {}: {url}", list.display())?;
@@ -48,12 +53,13 @@ pub fn feeds_add(news: &Newsroom, url: &str, out: &mut dyn Write) -> Result<Outc
 
 /// `kiosque feeds remove URL`.
 pub fn feeds_remove(
-    news: &Newsroom,
+    setup: &Setup,
     url: &str,
     out: &mut dyn Write,
 ) -> Result<Outcome, ConsoleError> {
-    let list = &news.feeds;
-    if news.unfollow(url)? {
+    let engine = setup.engine()?;
+    let list = list_of(&engine);
+    if engine.unfollow(url)? {
         writeln!(out, "removed from {}: {url}", list.display())?;
         Ok(Outcome::Done)
     } else {
@@ -63,16 +69,13 @@ pub fn feeds_remove(
 }
 
 /// `kiosque feeds list`: each feed with its last poll and its failures.
-pub fn feeds_list(
-    news: &Newsroom,
-    json: bool,
-    out: &mut dyn Write,
-) -> Result<Outcome, ConsoleError> {
-    let info = news.list()?;
+pub fn feeds_list(setup: &Setup, json: bool, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
+    let engine = setup.engine()?;
+    let info = engine.feeds()?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&info).unwrap_or_default())?;
     } else {
-        write!(out, "{}", feeds_text(&news.feeds, &info))?;
+        write!(out, "{}", feeds_text(list_of(&engine), &info))?;
     }
     Ok(Outcome::Done)
 }
@@ -112,15 +115,10 @@ fn feeds_text(list: &Path, info: &[FeedInfo]) -> String {
 
 /// `kiosque feeds poll`: one round over every feed (failing ones too: an admin asked).
 /// [`Outcome::Partial`] when a feed or a page failed.
-pub fn feeds_poll(
-    setup: &Setup,
-    news: &Newsroom,
-    json: bool,
-    out: &mut dyn Write,
-) -> Result<Outcome, ConsoleError> {
+pub fn feeds_poll(setup: &Setup, json: bool, out: &mut dyn Write) -> Result<Outcome, ConsoleError> {
     let engine = setup.engine()?;
     let bar = TerminalProgress::counting("polling {bar:40} {pos}/{len} feeds");
-    let report = news.poll(&engine, false, &|d, t| bar.show(d, t))?;
+    let report = engine.poll(false, &|d, t| bar.show(d, t))?;
     bar.finish();
     if report.pages.index.is_some() {
         embed(&engine);
@@ -132,9 +130,9 @@ pub fn feeds_poll(
             serde_json::to_string(&report).unwrap_or_default()
         )?;
     } else {
-        write!(out, "{}", poll_text(&news.feeds, &report))?;
+        write!(out, "{}", poll_text(list_of(&engine), &report))?;
     }
-    let failed = report.feeds.iter().any(|f| f.status == "failed");
+    let failed = report.feeds.iter().any(|f| f.status == FeedOutcome::Failed);
     Ok(if failed || !report.pages.all_saved() {
         Outcome::Partial
     } else {

@@ -172,12 +172,9 @@ impl VectorCache {
         self.dim
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.vectors.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.vectors.is_empty()
     }
 
     pub fn get(&self, key: u128) -> Option<&[f32]> {
@@ -366,6 +363,26 @@ pub fn made_up(seed: u64, dim: usize) -> Vec<f32> {
     super::embed::normalized(v).unwrap_or_default()
 }
 
+/// For `kiosque bench`: the median time, in milliseconds, of a search for the 50 closest
+/// among `n` made-up unit vectors.
+pub fn bench_vector_search(n: u64, dim: usize) -> f64 {
+    let mut set = VectorSet::new(dim);
+    for i in 0..n {
+        set.push(i, &made_up(i, dim));
+    }
+    let queries: Vec<Vec<f32>> = (0..30).map(|q| made_up(n + q, dim)).collect();
+    let mut times: Vec<f64> = queries
+        .iter()
+        .map(|q| {
+            let t = std::time::Instant::now();
+            std::hint::black_box(set.search(q, 50));
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,12 +391,18 @@ mod tests {
     fn the_cache_keeps_vectors_across_opens_and_survives_a_torn_record() {
         let dir = tempfile::tempdir().unwrap();
         let (k1, k2) = (
-            key("m/e5", crate::engine::embed::text_key("un passage")),
-            key("m/e5", crate::engine::embed::text_key("un autre")),
+            key(
+                "m/e5",
+                crate::engine::meaning::embed::text_key("un passage"),
+            ),
+            key("m/e5", crate::engine::meaning::embed::text_key("un autre")),
         );
         assert_ne!(
             k1,
-            key("other/e5", crate::engine::embed::text_key("un passage")),
+            key(
+                "other/e5",
+                crate::engine::meaning::embed::text_key("un passage")
+            ),
             "the model is in the key"
         );
         {
@@ -389,7 +412,7 @@ mod tests {
             assert!(c.put(k2, &[1.0]).is_err() || c.len() == 2);
             assert!(c
                 .put(
-                    key("m/e5", crate::engine::embed::text_key("x")),
+                    key("m/e5", crate::engine::meaning::embed::text_key("x")),
                     &[1.0, 2.0]
                 )
                 .is_err());
@@ -409,7 +432,7 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert_eq!(c.get(k2), Some(&[0.0, 1.0, 0.0, 0.0][..]));
         c.put(
-            key("m/e5", crate::engine::embed::text_key("trois")),
+            key("m/e5", crate::engine::meaning::embed::text_key("trois")),
             &[0.0, 0.0, 1.0, 0.0],
         )
         .unwrap();
@@ -422,7 +445,7 @@ mod tests {
     #[test]
     fn one_writer_at_a_time_the_others_read() {
         let dir = tempfile::tempdir().unwrap();
-        let k = key("m/e5", crate::engine::embed::text_key("un"));
+        let k = key("m/e5", crate::engine::meaning::embed::text_key("un"));
         let mut first = VectorCache::open(dir.path(), "m/e5", 2).unwrap();
         first.put(k, &[1.0, 0.0]).unwrap();
         first.flush().unwrap();
@@ -433,7 +456,7 @@ mod tests {
             Some(&[1.0, 0.0][..]),
             "it reads what is there"
         );
-        let other = key("m/e5", crate::engine::embed::text_key("deux"));
+        let other = key("m/e5", crate::engine::meaning::embed::text_key("deux"));
         assert!(second.put(other, &[0.0, 1.0]).is_err());
         assert!(second.flush().is_ok());
         assert_eq!(VectorCache::stored_dim(dir.path(), "m/e5"), Some(2));
@@ -454,7 +477,7 @@ mod tests {
                 .zip(&noise)
                 .map(|(t, n)| t + 0.6 * n)
                 .collect();
-            crate::engine::embed::normalized(v).unwrap()
+            crate::engine::meaning::embed::normalized(v).unwrap()
         };
         let n = EXACT_UP_TO as u64 + 5_000;
         let mut set = VectorSet::new(dim);

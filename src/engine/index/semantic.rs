@@ -13,10 +13,10 @@ use std::time::Instant;
 use tantivy::schema::Value;
 use tantivy::{DocAddress, TantivyDocument};
 
-use super::build::Progress;
-use super::embed::{normalized, passage_text, EmbedError, Embedder, Kind, Style};
 use super::snapshot::Snapshot;
-use super::vectors::{key, VectorCache, VectorSet};
+use super::Progress;
+use crate::engine::meaning::embed::{normalized, passage_text, EmbedError, Embedder, Kind, Style};
+use crate::engine::meaning::vectors::{key, VectorCache, VectorSet};
 
 /// Passages sent to the server in one request.
 const BATCH: usize = 16;

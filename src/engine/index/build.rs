@@ -13,19 +13,14 @@ use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 use super::catalog::{
     compare, content_hash, failed_entry, failures, ArticleEntry, BuildReport, Catalog, FailedEntry,
 };
-use super::embed;
 use super::plan::Plan;
-use super::schema::{schema, Fields, ENGLISH_FLAG};
+use super::schema::{schema, Fields, PassageFlags};
 use super::snapshot::Snapshot;
-use super::store::{io_err, sync_dir, write_synced, IndexError, Store};
+use super::store::Store;
+use super::{io_err, sync_dir, write_synced, IndexError, Progress};
 use crate::articles::{passage, Corpus, Failure, FileStamp, Listing};
-use crate::lang::{analyzer, cues, Lang};
-
-/// Reports how far a build is: articles done, articles in all.
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
-
-/// No progress report.
-pub fn quiet(_: usize, _: usize) {}
+use crate::engine::meaning::embed;
+use crate::lang::{analyzer, cues};
 
 impl Store {
     /// Applies what changed in the corpus to the current generation in place: the passages of
@@ -232,11 +227,11 @@ fn add_article(
         if i > 0 {
             doc.add_text(f.lead(article.lang), lead);
         }
-        let mut flags = cues::cues(&p.text).0;
-        if article.lang == Lang::En {
-            flags |= ENGLISH_FLAG;
-        }
-        doc.add_u64(f.flags, flags);
+        let flags = PassageFlags {
+            cues: cues::cues(&p.text),
+            lang: article.lang,
+        };
+        doc.add_u64(f.flags, flags.encode());
         doc.add_u64(
             f.vkey,
             embed::text_key(&embed::passage_text(&article.title, &p.text)),

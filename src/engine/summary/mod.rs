@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::ask::Answer;
-use super::catalog::ArticleEntry;
 use crate::articles::{text, Article, Corpus, FileStamp};
-use crate::lang::analyzer;
+use crate::engine::ask::Answer;
+use crate::engine::index::ArticleEntry;
+use crate::lang::{analyzer, Lang};
 
 /// Sentences a summary may hold.
 pub const MAX_SENTENCES: usize = 10;
@@ -259,14 +259,6 @@ fn dot(a: &[(&str, f64)], b: &[(&str, f64)]) -> f64 {
     sum
 }
 
-/// The lead of an article: its first `n` sentences.
-pub fn lead(article: &Article, n: usize) -> Vec<SummarySentence> {
-    sentences(article)
-        .into_iter()
-        .take(n.clamp(1, MAX_SENTENCES))
-        .collect()
-}
-
 /// The article's sentences, numbered, without headings and bullet fragments.
 pub fn sentences(article: &Article) -> Vec<SummarySentence> {
     let body = &article.body;
@@ -327,7 +319,12 @@ pub struct TopicSummary {
 /// The best sentences about a topic across all articles: the answer engine found the
 /// passages (`answer`), and each passage gives its best sentence, best first, without
 /// near-duplicates. `catalog` lists the articles, to read the articles back from `corpus`.
-pub fn topic(answer: &Answer, catalog: &[ArticleEntry], corpus: &Corpus, n: usize) -> TopicSummary {
+pub fn topic<'a>(
+    answer: &Answer,
+    entry: impl Fn(&str) -> Option<&'a ArticleEntry>,
+    corpus: &Corpus,
+    n: usize,
+) -> TopicSummary {
     let n = n.clamp(1, MAX_SENTENCES);
     let mut out = TopicSummary {
         topic: answer.question.clone(),
@@ -335,13 +332,19 @@ pub fn topic(answer: &Answer, catalog: &[ArticleEntry], corpus: &Corpus, n: usiz
     };
     let mut articles: HashMap<String, Vec<SummarySentence>> = HashMap::new();
     let mut seen: Vec<HashMap<String, f64>> = Vec::new();
-    let mut analyzer = analyzer::french();
+    // one analyzer a language, made when a hit of that language comes
+    let mut analyzers: HashMap<Lang, tantivy::tokenizer::TextAnalyzer> = HashMap::new();
     for hit in &answer.hits {
         let Some(text) = hit.answer.clone().or_else(|| Some(hit.passage.clone())) else {
             continue;
         };
+        let found_entry = entry(&hit.article);
+        let lang = found_entry.map_or(answer.lang, |e| e.lang);
+        let analyze = analyzers
+            .entry(lang)
+            .or_insert_with(|| analyzer::for_lang(lang));
         let mut bag = HashMap::new();
-        for t in analyzer::terms(&mut analyzer, &text) {
+        for t in analyzer::terms(analyze, &text) {
             bag.insert(t, 1.0);
         }
         if seen.iter().any(|b| overlap(b, &bag) > DUPLICATE) {
@@ -349,10 +352,8 @@ pub fn topic(answer: &Answer, catalog: &[ArticleEntry], corpus: &Corpus, n: usiz
         }
         // its place among the article's sentences
         let list = articles.entry(hit.article.clone()).or_insert_with(|| {
-            catalog
-                .iter()
-                .find(|a| a.id == hit.article)
-                .and_then(|entry| read(corpus, entry).ok())
+            found_entry
+                .and_then(|e| read(corpus, e).ok())
                 .map(|a| sentences(&a))
                 .unwrap_or_default()
         });
@@ -399,14 +400,14 @@ mod tests {
     use crate::articles::parse_file;
 
     #[test]
-    fn lead_skips_headings_and_bullets() {
+    fn sentences_skip_headings_and_bullets() {
         let a = parse_file(
             "a.txt",
             "Titre\nPremière phrase du texte. Deuxième phrase du texte ici.\nUn intertitre\n•Une puce.\nTroisième phrase du texte.".as_bytes(),
             "c",
         )
         .unwrap();
-        let l = lead(&a, 3);
+        let l = sentences(&a);
         let texts: Vec<&str> = l.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(
             texts,
@@ -417,6 +418,5 @@ mod tests {
             ]
         );
         assert_eq!(l[2].position, 5);
-        assert_eq!(lead(&a, 0).len(), 1);
     }
 }

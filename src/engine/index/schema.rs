@@ -10,13 +10,45 @@ use tantivy::schema::{
     STRING,
 };
 
+use crate::lang::cues::Cues;
 use crate::lang::{analyzer, Lang};
 
 /// Bumped whenever the schema, the analyzers or the passage rules change: an index of another
 /// version is rebuilt.
 pub const FORMAT_VERSION: u32 = 7;
-/// The flags fast field holds the cue bits and, at this bit, whether the passage is English.
-pub const ENGLISH_FLAG: u64 = 1 << 8;
+/// What the `flags` fast field says of a passage: the kinds of facts it holds and its
+/// language. Stored as one number (the cue bits, and the language at [`ENGLISH_BIT`]); read
+/// and written only through this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassageFlags {
+    pub cues: Cues,
+    pub lang: Lang,
+}
+
+/// The bit of the `flags` field that says a passage is English, above every cue bit.
+const ENGLISH_BIT: u64 = 1 << 8;
+
+impl PassageFlags {
+    pub fn encode(self) -> u64 {
+        let lang = if self.lang == Lang::En {
+            ENGLISH_BIT
+        } else {
+            0
+        };
+        (self.cues.0 & (ENGLISH_BIT - 1)) | lang
+    }
+
+    pub fn decode(flags: u64) -> PassageFlags {
+        PassageFlags {
+            cues: Cues(flags & (ENGLISH_BIT - 1)),
+            lang: if flags & ENGLISH_BIT != 0 {
+                Lang::En
+            } else {
+                Lang::Fr
+            },
+        }
+    }
+}
 
 /// The schema's fields, kept typed.
 #[derive(Debug, Clone, Copy)]
@@ -104,4 +136,25 @@ pub fn schema() -> (Schema, Fields) {
         akey: b.add_u64_field("akey", NumericOptions::default().set_fast()),
     };
     (b.build(), fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_keep_cues_and_language_apart() {
+        for lang in [Lang::Fr, Lang::En] {
+            for bits in [0, Cues::PERSON | Cues::DATE, Cues::NUMBER | Cues::PLACE] {
+                let f = PassageFlags {
+                    cues: Cues(bits),
+                    lang,
+                };
+                assert_eq!(PassageFlags::decode(f.encode()), f);
+            }
+        }
+        // a cue bit never reads as a language, nor the language as a cue
+        assert_eq!(PassageFlags::decode(Cues::PLACE).lang, Lang::Fr);
+        assert_eq!(PassageFlags::decode(ENGLISH_BIT).cues, Cues(0));
+    }
 }

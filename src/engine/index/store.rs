@@ -5,44 +5,17 @@
 //! rebuilt. [`open_or_build`] and [`refresh`] are how the engine gets an up-to-date index.
 
 use std::fs::{self, File};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::build::{quiet, Progress};
 use super::catalog::{compare, failures, BuildReport, Catalog};
 use super::plan::{changes, plan};
 use super::snapshot::Snapshot;
-use crate::articles::{Corpus, CorpusError};
+use super::{io_err, quiet, sync_dir, write_synced, IndexError, Progress};
+use crate::articles::Corpus;
 
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "build.lock";
-
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    #[error(transparent)]
-    Corpus(#[from] CorpusError),
-    #[error("index error: {0}")]
-    Tantivy(#[from] tantivy::TantivyError),
-    #[error("index directory {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the index in {0} cannot be used: {1}")]
-    Unusable(PathBuf, String),
-    #[error("the index in {0} was built by another version of kiosque")]
-    Outdated(PathBuf),
-    #[error("another build of the index in {0} is running")]
-    Busy(PathBuf),
-}
-
-pub(super) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
-    move |source| IndexError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// The index directory: generations, the pointer to the current one, and the build lock.
 #[derive(Debug, Clone)]
@@ -222,19 +195,6 @@ impl Store {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
-    }
-}
-
-pub(super) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
-    let mut file = File::create(path).map_err(io_err(path))?;
-    file.write_all(bytes).map_err(io_err(path))?;
-    file.sync_all().map_err(io_err(path))?;
-    Ok(())
-}
-
-pub(super) fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
     }
 }
 

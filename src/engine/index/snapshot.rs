@@ -4,14 +4,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 use super::catalog::Catalog;
 use super::schema::{schema, Fields, FORMAT_VERSION};
-use super::store::IndexError;
-use super::vectors::VectorSet;
+use super::IndexError;
+use crate::engine::meaning::vectors::VectorSet;
 use crate::lang::analyzer;
 
 /// An open generation of the index: searchable and immutable.
@@ -28,9 +28,10 @@ pub struct Snapshot {
     folded: OnceLock<Vec<(String, String)>>,
     /// Article id → its place in the catalog: built at the first lookup, once per snapshot.
     by_id: OnceLock<std::collections::HashMap<String, usize>>,
-    /// Its passages' vectors for semantic search, once there are any: set from the cache
-    /// when it opens, then again when the passages the cache lacked are embedded.
-    vectors: RwLock<Option<Arc<VectorSet>>>,
+    /// Its passages' vectors for semantic search, when there are any. Never changed: new
+    /// vectors (from the cache when the generation opens, then when the passages the cache
+    /// lacked are embedded) make a new snapshot, swapped in like a new generation.
+    vectors: Option<Arc<VectorSet>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -100,21 +101,29 @@ impl Snapshot {
             dir: dir.to_path_buf(),
             folded: OnceLock::new(),
             by_id: OnceLock::new(),
-            vectors: RwLock::new(None),
+            vectors: None,
         })
     }
 
     /// The vectors of this generation's passages, if any.
     pub fn vectors(&self) -> Option<Arc<VectorSet>> {
-        // poisoned: a writer panicked between two plain assignments; the value is whole
-        self.vectors
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.vectors.clone()
     }
 
-    pub fn set_vectors(&self, set: Option<VectorSet>) {
-        *self.vectors.write().unwrap_or_else(|p| p.into_inner()) = set.map(Arc::new);
+    /// The same generation with these vectors: a new snapshot (the index, its reader and
+    /// the catalog are shared, not copied).
+    pub fn with_vectors(&self, set: Option<VectorSet>) -> Snapshot {
+        Snapshot {
+            index: self.index.clone(),
+            reader: self.reader.clone(),
+            fields: self.fields,
+            catalog: Arc::clone(&self.catalog),
+            dir: self.dir.clone(),
+            has_english: self.has_english,
+            folded: OnceLock::new(),
+            by_id: OnceLock::new(),
+            vectors: set.map(Arc::new),
+        }
     }
 
     /// The catalog's entry of an article, by its exact id. Answers look up each hit's article
