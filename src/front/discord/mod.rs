@@ -4,6 +4,7 @@
 //! none), reports errors to users with an id only, and shuts down on Ctrl-C or SIGTERM.
 //! Nothing outside this module knows about serenity.
 
+mod admin;
 mod articles;
 mod ask;
 mod fit;
@@ -35,16 +36,7 @@ pub struct Data {
     pub engine: Arc<Engine>,
     pub config: Config,
     pub limiter: RateLimiter,
-    /// Where /add and /feeds fetch from and keep what they know (none: they say so).
-    #[cfg(feature = "web")]
-    pub news: Option<crate::engine::Newsroom>,
 }
-
-/// What /add and /feeds are handed (nothing without the `web` feature).
-#[cfg(feature = "web")]
-pub type News = Option<crate::engine::Newsroom>;
-#[cfg(not(feature = "web"))]
-pub type News = Option<std::convert::Infallible>;
 
 /// Questions per user per window.
 pub const RATE_MAX: usize = 5;
@@ -73,7 +65,7 @@ pub fn commands() -> Vec<poise::Command<Data, Error>> {
 }
 
 /// Runs the bot until Ctrl-C or SIGTERM.
-pub async fn run(config: Config, engine: Arc<Engine>, news: News) -> Result<(), ServeError> {
+pub async fn run(config: Config, engine: Arc<Engine>) -> Result<(), ServeError> {
     let mut http = serenity::HttpBuilder::new(config.token.expose());
     if let Some(base) = &config.api_base {
         // serenity's rate limiter only knows Discord's own host: off behind a proxy
@@ -84,14 +76,10 @@ pub async fn run(config: Config, engine: Arc<Engine>, news: News) -> Result<(), 
         | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::DIRECT_MESSAGES;
     let guild_id = config.guild_id;
-    #[cfg(not(feature = "web"))]
-    let _ = news;
     let data = Data {
         engine,
         config,
         limiter: RateLimiter::new(RATE_MAX, RATE_WINDOW),
-        #[cfg(feature = "web")]
-        news,
     };
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {

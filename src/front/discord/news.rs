@@ -3,13 +3,11 @@
 //! it has taken. The replies are built by the plain functions below, fitted to Discord's
 //! message limit, with web text escaped so it never pings or renders as Markdown.
 
-use std::time::Instant;
-
+use super::admin::{self, private};
 use super::fit::escape;
-use super::reindex::{member_rights, private};
-use super::{edit, lang_of, send, Context, Error};
+use super::{lang_of, send, Context, Error};
 use crate::articles::text;
-use crate::engine::{AddReport, FeedInfo, Newsroom};
+use crate::engine::{AddReport, Engine, FeedInfo};
 use crate::lang::Lang;
 
 /// Discord's limit for a message's content, with room to spare.
@@ -17,25 +15,19 @@ const MAX_CONTENT: usize = 1900;
 /// Lines of a list shown before "… and N more".
 const MAX_LINES: usize = 15;
 
-/// Whether the member may run admin commands; says so privately when not. The newsroom
-/// when this kiosque fetches at all.
-async fn admin_newsroom(ctx: Context<'_>) -> Result<Option<Newsroom>, Error> {
+/// Whether the member may run admin commands; says so privately when not. The engine when
+/// this kiosque fetches news at all.
+async fn admin_news(ctx: Context<'_>) -> Result<Option<std::sync::Arc<Engine>>, Error> {
     let lang = lang_of(ctx);
-    let (permissions, roles) = member_rights(ctx);
-    let data = ctx.data();
-    if !data
-        .config
-        .may_reindex(permissions, &roles, ctx.author().id.get())
-    {
-        send(ctx, &private(not_admin(lang))).await?;
+    if !admin::allowed(ctx, || private(not_admin(lang))).await? {
         return Ok(None);
     }
-    match &data.news {
-        Some(n) => Ok(Some(n.clone())),
-        None => {
-            send(ctx, &private(no_fetching(lang))).await?;
-            Ok(None)
-        }
+    let data = ctx.data();
+    if data.engine.has_news() {
+        Ok(Some(data.engine.clone()))
+    } else {
+        send(ctx, &private(no_fetching(lang))).await?;
+        Ok(None)
     }
 }
 
@@ -56,40 +48,23 @@ pub async fn add(
     url: String,
 ) -> Result<(), Error> {
     let lang = lang_of(ctx);
-    let Some(news) = admin_newsroom(ctx).await? else {
+    let Some(engine) = admin_news(ctx).await? else {
         return Ok(());
     };
     ctx.defer_ephemeral().await?;
-    let engine = ctx.data().engine.clone();
     let urls = vec![url.trim().to_string()];
-    let mut job =
-        tokio::task::spawn_blocking(move || news.add(&engine, &urls, &crate::engine::quiet));
-    let started = Instant::now();
-    let mut handle = None;
-    let every = ctx.data().config.progress_every;
-    let result = loop {
-        tokio::select! {
-            r = &mut job => break r?,
-            _ = tokio::time::sleep(every) => {
-                let r = private(fetching(lang, started.elapsed().as_secs()));
-                match &handle {
-                    None => handle = Some(send(ctx, &r).await?),
-                    Some(h) => edit(ctx, h, &r).await?,
-                }
-            }
-        }
-    };
-    let r = private(match result {
-        Ok(report) => add_reply(&report, lang),
-        Err(e) => failed(lang, &e.to_string()),
-    });
-    match &handle {
-        None => {
-            send(ctx, &r).await?;
-        }
-        Some(h) => edit(ctx, h, &r).await?,
-    }
-    Ok(())
+    admin::run(
+        ctx,
+        move |progress| engine.add(&urls, progress),
+        |p| private(fetching(lang, p.seconds)),
+        |result| {
+            Ok(private(match result {
+                Ok(report) => add_reply(&report, lang),
+                Err(e) => failed(lang, &e.to_string()),
+            }))
+        },
+    )
+    .await
 }
 
 /// The news feeds kiosque follows (admins)
@@ -115,10 +90,10 @@ pub async fn feeds(_ctx: Context<'_>) -> Result<(), Error> {
 )]
 async fn list(ctx: Context<'_>) -> Result<(), Error> {
     let lang = lang_of(ctx);
-    let Some(news) = admin_newsroom(ctx).await? else {
+    let Some(engine) = admin_news(ctx).await? else {
         return Ok(());
     };
-    let info = tokio::task::spawn_blocking(move || news.list()).await?;
+    let info = tokio::task::spawn_blocking(move || engine.feeds()).await?;
     let text = match info {
         Ok(info) => feeds_reply(&info, lang),
         Err(e) => failed(lang, &e.to_string()),
@@ -171,15 +146,15 @@ async fn unfollow(
 /// Adds a feed to the list (`follow`) or removes it, and says so privately.
 async fn change_list(ctx: Context<'_>, url: String, follow: bool) -> Result<(), Error> {
     let lang = lang_of(ctx);
-    let Some(news) = admin_newsroom(ctx).await? else {
+    let Some(engine) = admin_news(ctx).await? else {
         return Ok(());
     };
     let u = url.clone();
     let done = tokio::task::spawn_blocking(move || {
         if follow {
-            news.follow(&u)
+            engine.follow(&u)
         } else {
-            news.unfollow(&u)
+            engine.unfollow(&u)
         }
     })
     .await?;

@@ -16,13 +16,10 @@ use super::origin;
 pub const ARTICLES_PER_PAGE: usize = 10;
 const COLOR: u32 = 0x2b6cb0;
 
-/// The reply language for a Discord locale ("fr", "fr-FR"...): French or English.
+/// The reply language for a Discord locale ("fr", "fr-FR", "en-US"...): its language when
+/// kiosque speaks it, English otherwise.
 pub fn lang_of_locale(locale: &str) -> Lang {
-    if locale.to_lowercase().starts_with("fr") {
-        Lang::Fr
-    } else {
-        Lang::En
-    }
+    Lang::parse(locale).unwrap_or(Lang::En)
 }
 
 /// A hit's passage for Discord: matched words bold, the best sentence underlined, at most

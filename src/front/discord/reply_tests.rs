@@ -372,4 +372,5 @@ fn locales() {
     assert_eq!(lang_of_locale("fr-FR"), Lang::Fr);
     assert_eq!(lang_of_locale("en-US"), Lang::En);
     assert_eq!(lang_of_locale("de"), Lang::En);
+    assert_eq!(lang_of_locale("es-ES"), Lang::En);
 }
