@@ -39,7 +39,7 @@ fn one_reindex_at_a_time_and_questions_meanwhile() {
     assert_eq!(report.articles, 3);
     let answer = engine.ask("puits du désert à sec", 3).unwrap();
     assert_eq!(
-        answer.hits[0].article, "002_puits",
+        answer.hits[0].article.id, "002_puits",
         "the new index answers at once"
     );
 
@@ -69,7 +69,7 @@ fn the_watcher_reindexes_after_changes() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let answer = engine.ask("caravane de sel Tombouctou", 3).unwrap();
-        if answer.answered && answer.hits[0].article == "002_caravane" {
+        if answer.answered && answer.hits[0].article.id == "002_caravane" {
             break;
         }
         assert!(

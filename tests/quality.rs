@@ -82,13 +82,13 @@ fn score(snapshot: &Snapshot, file: &str) -> Score {
                 let rank = answer.hits.iter().take(3).position(|h| {
                     let passage = common::norm(&h.passage);
                     expect.iter().any(|p| passage.contains(p.as_str()))
-                        && (source == "*" || h.article == source)
+                        && (source == "*" || h.article.id == source)
                 });
                 let first = answer.hits.iter().chain(&answer.related).next();
                 s.shown1 += usize::from(first.is_some_and(|h| {
                     let passage = common::norm(&h.passage);
                     expect.iter().any(|p| passage.contains(p.as_str()))
-                        && (source == "*" || h.article == source)
+                        && (source == "*" || h.article.id == source)
                 }));
                 match rank {
                     Some(0) => s.hit1 += 1,

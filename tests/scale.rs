@@ -105,12 +105,15 @@ fn first_hits(engine: &Engine, file: &str) -> (usize, usize, usize, Vec<String>)
             .collect();
         let first = answer.hits.iter().chain(&answer.related).next();
         let ok = first.is_some_and(|h| {
-            h.article == case["source"].as_str().unwrap()
+            h.article.id == case["source"].as_str().unwrap()
                 && expect.iter().any(|e| norm(&h.passage).contains(&norm(e)))
         });
         answered += usize::from(ok && answer.answered);
         if !ok {
-            misses.push(format!("{q} → {:?}", first.map(|h| (&h.article, &h.title))));
+            misses.push(format!(
+                "{q} → {:?}",
+                first.map(|h| (&h.article.id, &h.article.title))
+            ));
         }
     }
     (asked - misses.len(), answered, asked, misses)

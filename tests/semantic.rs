@@ -138,7 +138,7 @@ fn a_question_in_other_words_is_answered_by_meaning() {
     let a = e.ask(OTHER_WORDS, 3).unwrap();
     assert!(a.answered && a.semantic && a.by_meaning, "{a:?}");
     assert!(a.hits[0].passage.contains("arrêté une vingtaine"), "{a:?}");
-    assert!(a.hits.iter().all(|h| h.article.starts_with("dakar")));
+    assert!(a.hits.iter().all(|h| h.article.id.starts_with("dakar")));
 
     // the same question without a server: the words alone do not answer it
     let words = Engine::open(
@@ -247,7 +247,7 @@ fn a_failing_server_leaves_the_words_to_answer() {
     fake.fail_queries.store(true, Ordering::SeqCst);
     let a = e.ask(literal, 3).unwrap();
     assert!(a.answered && !a.semantic, "{a:?}");
-    assert!(a.hits[0].article.starts_with("sport"));
+    assert!(a.hits[0].article.id.starts_with("sport"));
     let other = e.ask(OTHER_WORDS, 3).unwrap();
     assert!(!other.answered && !other.semantic);
     // ... and by meaning again once it answers

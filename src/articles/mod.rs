@@ -5,7 +5,9 @@
 pub mod corpus;
 pub mod parse;
 pub mod passage;
+mod reference;
 pub mod text;
 
 pub use corpus::{Corpus, CorpusError, Failure, FileStamp, Listing, EXTENSIONS, MAX_FILE_BYTES};
 pub use parse::{decode, parse_file, Article};
+pub use reference::ArticleRef;

@@ -37,6 +37,20 @@ pub struct Article {
     pub decoding: Option<&'static str>,
 }
 
+impl Article {
+    /// How the article is named where it is shown.
+    pub fn reference(&self) -> super::ArticleRef {
+        super::ArticleRef {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            source: self.source.clone(),
+            date: self.date.clone(),
+            site: self.site.clone(),
+            url: self.url.clone(),
+        }
+    }
+}
+
 /// Turns a file's bytes into text: UTF-8 (with or without BOM), else Windows-1252. Binary
 /// content is refused. Line ends become `\n`.
 pub fn decode(bytes: &[u8]) -> Result<(String, Option<&'static str>), String> {

@@ -39,7 +39,7 @@ pub use ask::{
     clean_question, Answer, AskError, Explain, Explained, Hit, QuestionError, Translated,
     MAX_QUESTION_CHARS, MAX_TOP,
 };
-pub use index::{quiet, ArticleEntry, BuildReport, EmbedReport, IndexError, Progress};
+pub use index::{quiet, BuildReport, EmbedReport, IndexError, Progress};
 pub use meaning::vectors::bench_vector_search;
 pub use meaning::{EmbedError, Embedder, Kind, Reader, RerankError, Style};
 #[cfg(feature = "web")]
@@ -52,7 +52,7 @@ pub use summary::{
 };
 pub use watch::{watch, CorpusWatcher};
 
-use crate::articles::{Article, Corpus};
+use crate::articles::{Article, ArticleRef, Corpus};
 use crate::lang::{Dictionary, Lang, Thesaurus};
 use index::semantic;
 use index::snapshot::Snapshot;
@@ -86,11 +86,37 @@ pub enum ReindexError {
     Index(#[from] IndexError),
 }
 
+/// An article of the list: how it is named, and what the list says of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub article: ArticleRef,
+    pub author: Option<String>,
+    pub lang: Lang,
+    /// Its passages in the index.
+    pub passages: u32,
+    /// Its file, relative to the corpus directory, and the file's size in bytes.
+    pub path: String,
+    pub bytes: u64,
+}
+
+impl Listed {
+    fn of(entry: &index::ArticleEntry) -> Listed {
+        Listed {
+            article: entry.reference(),
+            author: entry.author.clone(),
+            lang: entry.lang,
+            passages: entry.passages,
+            path: entry.path.clone(),
+            bytes: entry.size,
+        }
+    }
+}
+
 /// One page of the article list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticlePage {
     /// The articles of this page, in path order.
-    pub articles: Vec<ArticleEntry>,
+    pub articles: Vec<Listed>,
     /// This page, 1-based: the last one when a later one was asked.
     pub page: usize,
     pub pages: usize,
@@ -400,7 +426,7 @@ impl Engine {
                 .iter()
                 .skip((page - 1).saturating_mul(per_page))
                 .take(per_page)
-                .cloned()
+                .map(Listed::of)
                 .collect(),
             page,
             pages,

@@ -134,7 +134,7 @@ pub fn run(
     let (mut bytes, mut page) = (0u64, 1);
     let listed = loop {
         let p = engine.articles(page, 1000);
-        bytes += p.articles.iter().map(|a| a.size).sum::<u64>();
+        bytes += p.articles.iter().map(|a| a.bytes).sum::<u64>();
         if p.page == p.pages {
             break p;
         }
@@ -301,7 +301,7 @@ fn embedding_cost(
             break;
         };
         k += 1;
-        if let Ok(a) = engine.article(&entry.id) {
+        if let Ok(a) = engine.article(&entry.article.id) {
             paragraphs.extend(
                 a.body
                     .split("\n\n")
@@ -382,7 +382,7 @@ fn summary_time(engine: &Engine) -> f64 {
     let mut words = 0;
     'outer: for _ in 0..1000 {
         for a in engine.articles(1, 200).articles {
-            let Ok(article) = engine.article(&a.id) else {
+            let Ok(article) = engine.article(&a.article.id) else {
                 continue;
             };
             for line in article.body.lines().filter(|l| !l.trim().is_empty()) {
@@ -458,10 +458,10 @@ fn questions_from(engine: &Engine, articles: usize, count: usize) -> Vec<String>
             continue;
         };
         if next() % 3 == 0 {
-            out.push(a.title.clone());
+            out.push(a.article.title.clone());
             continue;
         }
-        let Ok(article) = engine.article(&a.id) else {
+        let Ok(article) = engine.article(&a.article.id) else {
             continue;
         };
         let body = article.body;
@@ -483,7 +483,7 @@ fn questions_from(engine: &Engine, articles: usize, count: usize) -> Vec<String>
 }
 
 /// The `k`-th indexed article (0-based).
-fn article_at(engine: &Engine, k: usize) -> Option<crate::engine::ArticleEntry> {
+fn article_at(engine: &Engine, k: usize) -> Option<crate::engine::Listed> {
     engine.articles(k + 1, 1).articles.into_iter().next()
 }
 

@@ -108,12 +108,12 @@ mod tests {
 
     fn hit(passage: &str, marks: Vec<Range<usize>>, answer: Option<Range<usize>>) -> Hit {
         Hit {
-            article: "a".into(),
-            title: "t".into(),
-            source: "s".into(),
-            date: None,
-            site: None,
-            url: None,
+            article: crate::articles::ArticleRef {
+                id: "a".into(),
+                title: "t".into(),
+                source: "s".into(),
+                ..Default::default()
+            },
             paragraph: 1,
             passage: passage.into(),
             answer: None,

@@ -13,6 +13,7 @@ use super::rerank::Candidate;
 use super::terms::Terms;
 use super::Hit;
 use crate::articles::text;
+use crate::articles::ArticleRef;
 use crate::engine::index::catalog::ArticleEntry;
 use crate::engine::index::snapshot::Snapshot;
 use crate::lang::cues::{self, Asks};
@@ -47,16 +48,19 @@ pub(crate) fn hit(
         Some(t) => mark(&passage, &c.spots, &t.weights(), t.total, asks),
         None => (vec![], None, Sentence::default()),
     };
-    let article = field_str(&doc, f.article);
-    let entry = snapshot.entry(&article);
-    let meta = |get: fn(&ArticleEntry) -> &Option<String>| entry.and_then(|e| get(e).clone());
-    let hit = Hit {
-        article,
+    let id = field_str(&doc, f.article);
+    // the date, site and url from the catalog; the id, title and source as indexed
+    let article = ArticleRef {
         title: field_str(&doc, f.title),
         source: field_str(&doc, f.source),
-        date: meta(|e| &e.date),
-        site: meta(|e| &e.site),
-        url: meta(|e| &e.url),
+        ..snapshot
+            .entry(&id)
+            .map(ArticleEntry::reference)
+            .unwrap_or_default()
+    };
+    let article = ArticleRef { id, ..article };
+    let hit = Hit {
+        article,
         paragraph: doc
             .get_first(f.paragraph)
             .and_then(|v| v.as_u64())

@@ -25,6 +25,7 @@ mod rerank;
 mod scorer;
 mod terms;
 
+use crate::articles::ArticleRef;
 use std::ops::Range;
 use std::time::Instant;
 
@@ -55,18 +56,9 @@ pub enum AskError {
 /// One passage that answers.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
-    pub article: String,
-    pub title: String,
-    pub source: String,
-    /// The article's date as its front matter gives it (ISO 8601 for fetched articles).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    /// The site that published the article ("Le Monde").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub site: Option<String>,
-    /// The article's url, when its front matter gives one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    /// Its article: id, title, source, date, site, url.
+    #[serde(flatten)]
+    pub article: ArticleRef,
     pub paragraph: u64,
     pub passage: String,
     /// The sentence that best answers, when the passage has more than one.
@@ -248,7 +240,7 @@ pub(crate) fn ask(
             let (h, sentence) = hits::hit(snapshot, &searcher, q.terms_for(c.lang), c, q.asks)?;
             let values = features::candidate(&q, c, &x);
             answer.candidates.push(Explained {
-                article: h.article,
+                article: h.article.id,
                 paragraph: h.paragraph,
                 passage: h.passage,
                 p: c.p,

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::schema::FORMAT_VERSION;
-use crate::articles::{Failure, FileStamp};
+use crate::articles::{ArticleRef, Failure, FileStamp};
 use crate::lang::Lang;
 
 /// An indexed article, as the catalog keeps it.
@@ -36,6 +36,20 @@ pub struct ArticleEntry {
     pub hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoding: Option<String>,
+}
+
+impl ArticleEntry {
+    /// How the article is named where it is shown.
+    pub fn reference(&self) -> ArticleRef {
+        ArticleRef {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            source: self.source.clone(),
+            date: self.date.clone(),
+            site: self.site.clone(),
+            url: self.url.clone(),
+        }
+    }
 }
 
 /// A file the last build could not index, kept with its stamp so that it does not look like

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::articles::{text, Article, Corpus, FileStamp};
+use crate::articles::{text, Article, ArticleRef, Corpus, FileStamp};
 use crate::engine::ask::Answer;
 use crate::engine::index::ArticleEntry;
 use crate::lang::{analyzer, Lang};
@@ -25,16 +25,8 @@ pub struct SummarySentence {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
-    pub article: String,
-    pub title: String,
-    pub source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The article's date and site, from its front matter.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub site: Option<String>,
+    #[serde(flatten)]
+    pub article: ArticleRef,
     pub sentences: Vec<SummarySentence>,
 }
 
@@ -283,12 +275,7 @@ pub fn sentences(article: &Article) -> Vec<SummarySentence> {
 pub fn summary(corpus: &Corpus, entry: &ArticleEntry, n: usize) -> Result<Summary, SummaryError> {
     let article = read(corpus, entry)?;
     Ok(Summary {
-        article: entry.id.clone(),
-        title: entry.title.clone(),
-        source: entry.source.clone(),
-        url: entry.url.clone(),
-        date: entry.date.clone(),
-        site: entry.site.clone(),
+        article: entry.reference(),
         sentences: extract(&article, n),
     })
 }
@@ -297,16 +284,9 @@ pub fn summary(corpus: &Corpus, entry: &ArticleEntry, n: usize) -> Result<Summar
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TopicSentence {
     pub text: String,
-    pub article: String,
-    pub title: String,
-    pub source: String,
-    /// The article's date, site and url, from its front matter.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub site: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    /// The article it comes from.
+    #[serde(flatten)]
+    pub article: ArticleRef,
     pub position: usize,
 }
 
@@ -338,7 +318,7 @@ pub fn topic<'a>(
         let Some(text) = hit.answer.clone().or_else(|| Some(hit.passage.clone())) else {
             continue;
         };
-        let found_entry = entry(&hit.article);
+        let found_entry = entry(&hit.article.id);
         let lang = found_entry.map_or(answer.lang, |e| e.lang);
         let analyze = analyzers
             .entry(lang)
@@ -351,7 +331,7 @@ pub fn topic<'a>(
             continue;
         }
         // its place among the article's sentences
-        let list = articles.entry(hit.article.clone()).or_insert_with(|| {
+        let list = articles.entry(hit.article.id.clone()).or_insert_with(|| {
             found_entry
                 .and_then(|e| read(corpus, e).ok())
                 .map(|a| sentences(&a))
@@ -367,11 +347,6 @@ pub fn topic<'a>(
         out.sentences.push(TopicSentence {
             text: found.text.clone(),
             article: hit.article.clone(),
-            title: hit.title.clone(),
-            source: hit.source.clone(),
-            date: hit.date.clone(),
-            site: hit.site.clone(),
-            url: hit.url.clone(),
             position: found.position,
         });
         if out.sentences.len() == n {

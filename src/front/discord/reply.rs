@@ -186,7 +186,7 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
         .map(|(i, hit)| {
             let mut footer = format!(
                 "{} · {} {}",
-                source(hit.site.as_deref(), &hit.source),
+                source(hit.article.site.as_deref(), &hit.article.source),
                 w.paragraph,
                 hit.paragraph
             );
@@ -194,13 +194,13 @@ pub fn answer(answer: &Answer, lang: Lang, ephemeral: bool) -> Reply {
                 footer.push_str(&format!(" · {:.2} ms", answer.took_ms));
             }
             Embed {
-                title: Some(text::truncate_chars(&hit.title, limits::TITLE)),
-                url: url_of(&hit.source),
+                title: Some(text::truncate_chars(&hit.article.title, limits::TITLE)),
+                url: url_of(&hit.article.source),
                 description: None,
                 fields: vec![],
                 footer: Some(text::truncate_chars(&footer, limits::FOOTER)),
                 color: Some(COLOR),
-                timestamp: hit.date.as_deref().and_then(origin::timestamp),
+                timestamp: hit.article.date.as_deref().and_then(origin::timestamp),
             }
         })
         .collect();
@@ -256,17 +256,17 @@ pub fn summary(s: &Summary, lang: Lang) -> Reply {
     let mut reply = Reply {
         content: None,
         embeds: vec![Embed {
-            title: Some(s.title.clone()),
-            url: s.url.clone().or_else(|| url_of(&s.source)),
+            title: Some(s.article.title.clone()),
+            url: s.article.url.clone().or_else(|| url_of(&s.article.source)),
             description: Some(body),
             fields: vec![],
             footer: Some(format!(
                 "{} · {}",
                 w.summary_footer,
-                source(s.site.as_deref(), &s.source)
+                source(s.article.site.as_deref(), &s.article.source)
             )),
             color: Some(COLOR),
-            timestamp: s.date.as_deref().and_then(origin::timestamp),
+            timestamp: s.article.date.as_deref().and_then(origin::timestamp),
         }],
         ephemeral: false,
     };
@@ -288,15 +288,15 @@ pub fn topic(t: &TopicSummary, lang: Lang) -> Reply {
         .sentences
         .iter()
         .map(|s| Field {
-            name: s.title.clone(),
-            value: match &s.site {
+            name: s.article.title.clone(),
+            value: match &s.article.site {
                 Some(site) => format!(
                     "{}\n— {} · {}",
                     escape(&s.text),
                     escape(&origin::short(site)),
-                    escape(&s.source)
+                    escape(&s.article.source)
                 ),
-                None => format!("{}\n— {}", escape(&s.text), escape(&s.source)),
+                None => format!("{}\n— {}", escape(&s.text), escape(&s.article.source)),
             },
             inline: false,
         })
@@ -336,13 +336,13 @@ pub fn articles(page: &ArticlePage, lang: Lang) -> Reply {
         .articles
         .iter()
         .map(|a| Field {
-            name: a.title.clone(),
+            name: a.article.title.clone(),
             value: format!(
                 "{} · {} {} · `{}`",
-                escape(&a.source),
+                escape(&a.article.source),
                 a.passages,
                 w.passages,
-                a.id.replace('`', "'")
+                a.article.id.replace('`', "'")
             ),
             inline: false,
         })

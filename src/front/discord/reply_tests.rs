@@ -2,7 +2,8 @@
 //! mention, the asker's language, and where and when each passage comes from.
 
 use super::*;
-use crate::engine::ArticleEntry;
+use crate::articles::ArticleRef;
+use crate::engine::Listed;
 
 fn total(r: &Reply) -> usize {
     r.embeds.iter().map(Embed::len).sum()
@@ -25,12 +26,12 @@ fn check_limits(r: &Reply) {
 
 fn hit(passage: &str) -> Hit {
     Hit {
-        article: "a".into(),
-        title: "é".repeat(300),
-        source: "corpus/a.txt".into(),
-        date: None,
-        site: None,
-        url: None,
+        article: ArticleRef {
+            id: "a".into(),
+            title: "é".repeat(300),
+            source: "corpus/a.txt".into(),
+            ..ArticleRef::default()
+        },
         paragraph: 1,
         passage: passage.into(),
         answer: None,
@@ -176,25 +177,22 @@ fn related_passages_come_under_their_heading() {
 
 #[test]
 fn article_pages() {
-    let list: Vec<ArticleEntry> = (0..23)
-        .map(|i| ArticleEntry {
-            id: format!("a{i}"),
-            path: format!("a{i}.txt"),
-            title: format!("Titre {i} ").repeat(60),
-            source: format!("corpus/a{i}.txt"),
-            url: None,
-            date: None,
+    let list: Vec<Listed> = (0..23)
+        .map(|i| Listed {
+            article: ArticleRef {
+                id: format!("a{i}"),
+                title: format!("Titre {i} ").repeat(60),
+                source: format!("corpus/a{i}.txt"),
+                ..ArticleRef::default()
+            },
             author: None,
-            site: None,
             lang: Lang::Fr,
             passages: 3,
-            size: 1,
-            mtime_ns: 0,
-            hash: String::new(),
-            decoding: None,
+            path: format!("a{i}.txt"),
+            bytes: 1,
         })
         .collect();
-    let page = |n: usize, articles: &[ArticleEntry]| ArticlePage {
+    let page = |n: usize, articles: &[Listed]| ArticlePage {
         articles: articles.to_vec(),
         page: n,
         pages: 3,
@@ -247,21 +245,25 @@ fn answered(hits: Vec<Hit>) -> Answer {
 #[test]
 fn embeds_name_the_site_and_carry_the_date() {
     let dated = Hit {
-        title: "Un titre".into(),
-        source: "https://www.lemonde.fr/a".into(),
-        url: Some("https://www.lemonde.fr/a".into()),
-        site: Some("Le Monde".into()),
-        date: Some("2024-05-09T10:30:00+02:00".into()),
+        article: ArticleRef {
+            id: "a".into(),
+            title: "Un titre".into(),
+            source: "https://www.lemonde.fr/a".into(),
+            url: Some("https://www.lemonde.fr/a".into()),
+            site: Some("Le Monde".into()),
+            date: Some("2024-05-09T10:30:00+02:00".into()),
+        },
         ..hit("Le texte.")
     };
-    let day_only = Hit {
-        date: Some("2024-05-09".into()),
+    let dated_on = |date: &str| Hit {
+        article: ArticleRef {
+            date: Some(date.into()),
+            ..dated.article.clone()
+        },
         ..dated.clone()
     };
-    let garbage = Hit {
-        date: Some("jeudi dernier".into()),
-        ..dated.clone()
-    };
+    let day_only = dated_on("2024-05-09");
+    let garbage = dated_on("jeudi dernier");
     let r = answer(
         &answered(vec![dated, day_only, garbage, hit("Autre.")]),
         Lang::Fr,
@@ -286,12 +288,14 @@ fn embeds_name_the_site_and_carry_the_date() {
     );
     // a summary the same way
     let s = Summary {
-        article: "a".into(),
-        title: "Un titre".into(),
-        source: "https://www.lemonde.fr/a".into(),
-        url: Some("https://www.lemonde.fr/a".into()),
-        date: Some("2024-05-09".into()),
-        site: Some("Le Monde".into()),
+        article: ArticleRef {
+            id: "a".into(),
+            title: "Un titre".into(),
+            source: "https://www.lemonde.fr/a".into(),
+            url: Some("https://www.lemonde.fr/a".into()),
+            date: Some("2024-05-09".into()),
+            site: Some("Le Monde".into()),
+        },
         sentences: vec![],
     };
     let e = &summary(&s, Lang::En).embeds[0];
@@ -304,10 +308,16 @@ fn embeds_name_the_site_and_carry_the_date() {
 
 #[test]
 fn sites_never_ping_and_fit() {
-    let pinging = |site: &str| Hit {
-        site: Some(site.into()),
-        date: Some("2024-05-09".into()),
-        ..hit("Le texte.")
+    let pinging = |site: &str| {
+        let h = hit("Le texte.");
+        Hit {
+            article: ArticleRef {
+                site: Some(site.into()),
+                date: Some("2024-05-09".into()),
+                ..h.article.clone()
+            },
+            ..h
+        }
     };
     let r = answer(
         &answered(vec![
@@ -331,9 +341,15 @@ fn sites_never_ping_and_fit() {
     }
     // ten long passages from a site of a thousand characters: every limit holds, and the
     // footer keeps its paragraph
-    let long = Hit {
-        site: Some("Le Monde ".repeat(120)),
-        ..hit(&"Sécurité à la frontière ".repeat(200))
+    let long = {
+        let h = hit(&"Sécurité à la frontière ".repeat(200));
+        Hit {
+            article: ArticleRef {
+                site: Some("Le Monde ".repeat(120)),
+                ..h.article.clone()
+            },
+            ..h
+        }
     };
     let r = answer(&answered(vec![long; 10]), Lang::Fr, false);
     check_limits(&r);
@@ -348,12 +364,13 @@ fn sites_never_ping_and_fit() {
         topic: "q".into(),
         sentences: vec![crate::engine::TopicSentence {
             text: "Une phrase.".into(),
-            article: "a".into(),
-            title: "Un titre".into(),
-            source: "corpus/a.md".into(),
-            date: None,
-            site: Some("@everyone *Le Monde*".into()),
-            url: None,
+            article: ArticleRef {
+                id: "a".into(),
+                title: "Un titre".into(),
+                source: "corpus/a.md".into(),
+                site: Some("@everyone *Le Monde*".into()),
+                ..ArticleRef::default()
+            },
             position: 1,
         }],
     };

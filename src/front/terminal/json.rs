@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use crate::engine::{Answer, ArticleEntry, BuildReport, EmbedReport, Explained, Hit, Translated};
+use crate::articles::ArticleRef;
+use crate::engine::{Answer, BuildReport, EmbedReport, Explained, Hit, Listed, Translated};
 use crate::front::highlight;
 use crate::lang::cues::Asks;
 use crate::lang::Lang;
@@ -12,16 +13,10 @@ use crate::lang::Lang;
 /// A hit as JSON: its fields, and its passage as Markdown.
 #[derive(Serialize)]
 struct HitJson<'a> {
-    article: &'a str,
-    title: &'a str,
-    source: &'a str,
-    /// The article's date, site and url, when its front matter gives them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    date: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    site: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
+    /// Its article: `article` (the id), `title`, `source`, and `date`, `site` and `url`
+    /// when its front matter gives them.
+    #[serde(flatten)]
+    article: &'a ArticleRef,
     paragraph: u64,
     passage: &'a str,
     /// The passage as Markdown: matched words in `**bold**`, the best sentence in `__…__`.
@@ -35,11 +30,6 @@ impl<'a> HitJson<'a> {
     fn of(hit: &'a Hit) -> HitJson<'a> {
         HitJson {
             article: &hit.article,
-            title: &hit.title,
-            source: &hit.source,
-            date: hit.date.as_deref(),
-            site: hit.site.as_deref(),
-            url: hit.url.as_deref(),
             paragraph: hit.paragraph,
             passage: &hit.passage,
             highlight: highlight::markdown(hit),
@@ -105,7 +95,7 @@ pub fn error_json(question: &str, error: &str) -> String {
 }
 
 /// The article list as one JSON line (an array).
-pub fn articles_json(articles: &[ArticleEntry]) -> String {
+pub fn articles_json(articles: &[Listed]) -> String {
     #[derive(Serialize)]
     struct Row<'a> {
         id: &'a str,
@@ -125,15 +115,15 @@ pub fn articles_json(articles: &[ArticleEntry]) -> String {
     let rows: Vec<Row> = articles
         .iter()
         .map(|a| Row {
-            id: &a.id,
-            title: &a.title,
-            source: &a.source,
+            id: &a.article.id,
+            title: &a.article.title,
+            source: &a.article.source,
             passages: a.passages,
             lang: a.lang.code(),
-            url: a.url.as_deref(),
-            date: a.date.as_deref(),
+            url: a.article.url.as_deref(),
+            date: a.article.date.as_deref(),
             author: a.author.as_deref(),
-            site: a.site.as_deref(),
+            site: a.article.site.as_deref(),
         })
         .collect();
     serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_string())

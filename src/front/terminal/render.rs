@@ -3,7 +3,7 @@
 //! from the corpus or the asker stripped of control characters. Nothing here searches or
 //! reads files: it only formats what the engine returns.
 
-use crate::engine::{Answer, ArticleEntry, BuildReport, EmbedReport, Hit, Summary, TopicSummary};
+use crate::engine::{Answer, BuildReport, EmbedReport, Hit, Listed, Summary, TopicSummary};
 pub use crate::front::highlight::strip_controls;
 use crate::front::highlight::{self, push_without_controls, Markers};
 
@@ -58,9 +58,13 @@ pub fn answer_text(answer: &Answer, style: Style) -> String {
         out.push_str(&format!(
             "{}. {} (paragraph {})\n   {}\n",
             i + 1,
-            strip_controls(&hit.title),
+            strip_controls(&hit.article.title),
             hit.paragraph,
-            source_line(hit.site.as_deref(), hit.date.as_deref(), &hit.source)
+            source_line(
+                hit.article.site.as_deref(),
+                hit.article.date.as_deref(),
+                &hit.article.source
+            )
         ));
         let body = passage(hit, style);
         for line in body.lines() {
@@ -124,13 +128,13 @@ fn passage(hit: &Hit, style: Style) -> String {
 }
 
 /// The article list for a terminal.
-pub fn articles_text(articles: &[ArticleEntry]) -> String {
+pub fn articles_text(articles: &[Listed]) -> String {
     if articles.is_empty() {
         return "No articles are indexed.\n".to_string();
     }
     let id_width = articles
         .iter()
-        .map(|a| a.id.chars().count())
+        .map(|a| a.article.id.chars().count())
         .max()
         .unwrap_or(2)
         .max(2);
@@ -138,12 +142,16 @@ pub fn articles_text(articles: &[ArticleEntry]) -> String {
     for a in articles {
         out.push_str(&format!(
             "{:<id_width$}  {:>8}  {}\n{:<id_width$}  {:>8}  {}\n",
-            strip_controls(&a.id),
+            strip_controls(&a.article.id),
             a.passages,
-            strip_controls(&a.title),
+            strip_controls(&a.article.title),
             "",
             "",
-            source_line(a.site.as_deref(), a.date.as_deref(), &a.source)
+            source_line(
+                a.article.site.as_deref(),
+                a.article.date.as_deref(),
+                &a.article.source
+            )
         ));
     }
     out.push_str(&format!(
@@ -220,8 +228,12 @@ pub fn report_text(report: &BuildReport) -> String {
 pub fn summary_text(s: &Summary) -> String {
     let mut out = format!(
         "{}\n{}\n\n",
-        strip_controls(&s.title),
-        source_line(s.site.as_deref(), s.date.as_deref(), &s.source)
+        strip_controls(&s.article.title),
+        source_line(
+            s.article.site.as_deref(),
+            s.article.date.as_deref(),
+            &s.article.source
+        )
     );
     for sentence in &s.sentences {
         out.push_str(&strip_controls(&sentence.text));
@@ -240,8 +252,12 @@ pub fn topic_text(t: &TopicSummary) -> String {
         out.push_str(&format!(
             "{}\n   — {} ({})\n",
             strip_controls(&x.text),
-            strip_controls(&x.title),
-            source_line(x.site.as_deref(), x.date.as_deref(), &x.source)
+            strip_controls(&x.article.title),
+            source_line(
+                x.article.site.as_deref(),
+                x.article.date.as_deref(),
+                &x.article.source
+            )
         ));
     }
     out
@@ -255,12 +271,14 @@ mod tests {
 
     fn hit(source: &str, site: Option<&str>, date: Option<&str>) -> Hit {
         Hit {
-            article: "a".into(),
-            title: "Un titre".into(),
-            source: source.into(),
-            date: date.map(str::to_string),
-            site: site.map(str::to_string),
-            url: None,
+            article: crate::articles::ArticleRef {
+                id: "a".into(),
+                title: "Un titre".into(),
+                source: source.into(),
+                date: date.map(str::to_string),
+                site: site.map(str::to_string),
+                url: None,
+            },
             paragraph: 2,
             passage: "Le texte.".into(),
             answer: None,
@@ -312,21 +330,20 @@ mod tests {
 
     #[test]
     fn the_article_list_shows_site_and_day() {
-        let entry = |id: &str, site: Option<&str>, date: Option<&str>| ArticleEntry {
-            id: id.into(),
-            path: format!("{id}.md"),
-            title: "Titre".into(),
-            source: format!("corpus/{id}.md"),
-            url: None,
-            date: date.map(str::to_string),
+        let entry = |id: &str, site: Option<&str>, date: Option<&str>| Listed {
+            article: crate::articles::ArticleRef {
+                id: id.into(),
+                title: "Titre".into(),
+                source: format!("corpus/{id}.md"),
+                url: None,
+                date: date.map(str::to_string),
+                site: site.map(str::to_string),
+            },
             author: None,
-            site: site.map(str::to_string),
             lang: Lang::Fr,
             passages: 3,
-            size: 10,
-            mtime_ns: 0,
-            hash: String::new(),
-            decoding: None,
+            path: format!("{id}.md"),
+            bytes: 10,
         };
         let text = articles_text(&[
             entry(
