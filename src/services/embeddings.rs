@@ -391,27 +391,36 @@ mod tests {
 
     #[test]
     fn a_slow_server_is_a_timeout() {
+        // The server takes the connection and answers nothing until the test lets it go, or
+        // for a minute, 300 times the client's budget: only the client's own limit can end
+        // the call before then, however slow the machine.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}/v1", listener.local_addr().unwrap());
+        let (let_go, told) = std::sync::mpsc::channel::<()>();
         let hold = std::thread::spawn(move || {
             let conn = listener.accept();
-            std::thread::sleep(Duration::from_millis(800));
+            let told_in_time = told.recv_timeout(Duration::from_secs(60)).is_ok();
             drop(conn);
+            told_in_time
         });
-        let e = HttpEmbedder::new(
-            &base,
-            "m",
-            None,
-            Some(Style::Plain),
-            Duration::from_millis(200),
-        )
-        .unwrap();
+        let budget = Duration::from_millis(200);
+        let e = HttpEmbedder::new(&base, "m", None, Some(Style::Plain), budget).unwrap();
         let started = std::time::Instant::now();
-        assert!(matches!(
-            e.embed(&["a"], Kind::Query),
-            Err(EmbedError::Timeout(200))
-        ));
-        assert!(started.elapsed() < Duration::from_millis(700));
-        hold.join().unwrap();
+        let result = e.embed(&["a"], Kind::Query);
+        let elapsed = started.elapsed();
+        assert!(
+            matches!(result, Err(EmbedError::Timeout(200))),
+            "{result:?}"
+        );
+        assert!(
+            elapsed >= budget,
+            "gave up after {elapsed:?}, before its budget"
+        );
+        // the server would have held on after this: it was the client that gave up
+        let _ = let_go.send(());
+        assert!(
+            hold.join().unwrap(),
+            "the call ended only when the server let the connection go"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! the requests it received. One thread per connection, one request per connection; a
 //! response can also trickle its body forever or never come, for the time limits.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -191,18 +191,23 @@ fn serve(conn: TcpStream, routes: &Routes, log: &Mutex<Vec<Request>>, stop: &Ato
         Body::Trickle => {
             let _ = conn.write_all(head(None).as_bytes());
             let _ = conn.write_all(b"<html><body><p>");
+            // the pace is the slow server's, not a wait: it ends when the client goes away
             while !stop.load(Ordering::Acquire) && conn.write_all(b"a ").is_ok() {
                 let _ = conn.flush();
                 std::thread::sleep(Duration::from_millis(200));
             }
         }
         Body::Silent => {
+            // nothing to say until the client gives up and closes the connection (a read of
+            // 0 bytes) or the site stops, which a read's time-out lets this see
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(100)));
+            let mut probe = [0u8; 1];
             while !stop.load(Ordering::Acquire) {
-                std::thread::sleep(Duration::from_millis(100));
-                // the client gave up when the connection is closed
-                let mut probe = [0u8; 1];
-                if matches!(reader.get_mut().read(&mut probe), Ok(0)) {
-                    break;
+                match reader.get_mut().read(&mut probe) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                    Err(_) => break,
                 }
             }
         }

@@ -7,10 +7,16 @@
 //! the [`FakeDiscord`] stops it and every connection.
 //!
 //! Use from a test file as `mod fake_discord;`.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code)]
 
+mod commands;
+mod gateway;
+mod interactions;
+mod messages;
+mod multipart;
 mod openapi;
 mod payloads;
+mod request;
 mod server;
 
 use std::collections::HashMap;
@@ -21,69 +27,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 
+#[allow(unused_imports)]
 pub use openapi::{normalize_known_quirks, MatchedOperation, OpenApi, OPENAPI_FIXTURE};
 pub use payloads::*;
-
-/// One HTTP request the fake received.
-#[derive(Clone, Debug)]
-pub struct Request {
-    pub method: String,
-    /// e.g. "/api/v10/interactions/1/tok/callback" (no query string).
-    pub path: String,
-    /// The raw query string without `?` ("" when none). serenity writes its query strings as
-    /// `?&key=value`, so this may start with `&`.
-    pub query: String,
-    /// The JSON body; `Null` when empty; for multipart/form-data the `payload_json` part.
-    pub body: Value,
-    pub raw_content_type: String,
-    pub at: Instant,
-    /// The body as received.
-    pub raw_body: Vec<u8>,
-    /// Files of a multipart/form-data body (every part except `payload_json`).
-    pub files: Vec<UploadedFile>,
-    /// The `Authorization` header ("" when absent).
-    pub authorization: String,
-    /// The `User-Agent` header ("" when absent).
-    pub user_agent: String,
-}
-
-impl Request {
-    /// The value of a query parameter (serenity's `?&a=b` form included).
-    pub fn query_param(&self, key: &str) -> Option<String> {
-        self.query
-            .split('&')
-            .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.to_string())
-    }
-
-    /// `path` without the `/api/v10` prefix.
-    pub fn route(&self) -> &str {
-        self.path.strip_prefix("/api/v10").unwrap_or(&self.path)
-    }
-
-    /// True for `METHOD` and a path ending with `suffix` (prefix `/api/v10` optional).
-    pub fn is(&self, method: &str, suffix: &str) -> bool {
-        self.method.eq_ignore_ascii_case(method) && self.path.ends_with(suffix)
-    }
-
-    /// Interaction callbacks: `POST /api/v10/interactions/{id}/{token}/callback`.
-    pub fn is_interaction_callback(&self) -> bool {
-        self.method == "POST"
-            && self.route().starts_with("/interactions/")
-            && self.path.ends_with("/callback")
-    }
-}
-
-/// A file part of a multipart/form-data request.
-#[derive(Clone, Debug)]
-pub struct UploadedFile {
-    /// The form field name, e.g. "files[0]".
-    pub field: String,
-    pub filename: String,
-    pub content_type: String,
-    pub data: Vec<u8>,
-}
+pub use request::{Request, UploadedFile};
 
 /// What the fake knows about a dispatched interaction.
 #[derive(Clone, Debug)]
@@ -291,7 +238,8 @@ impl FakeDiscord {
                 let Some(session) = &conn.session else {
                     continue;
                 };
-                let Some(payload) = filter_for_intents(event, &data, session.intents, enforce)
+                let Some(payload) =
+                    gateway::filter_for_intents(event, &data, session.intents, enforce)
                 else {
                     continue;
                 };
@@ -388,24 +336,55 @@ impl FakeDiscord {
         pred: impl Fn(&Request) -> bool,
         timeout: Duration,
     ) -> Option<Request> {
+        let found = self.wait_matching(since, pred, 1, timeout).await;
+        found.into_iter().next()
+    }
+
+    /// Every request so far that satisfies `pred`, once there are at least `n` of them or
+    /// `timeout` has passed, whichever comes first.
+    pub async fn wait_requests(
+        &self,
+        pred: impl Fn(&Request) -> bool,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<Request> {
+        self.wait_matching(0, pred, n, timeout).await
+    }
+
+    async fn wait_matching(
+        &self,
+        since: usize,
+        pred: impl Fn(&Request) -> bool,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<Request> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut rx = self.shared.requests_count.subscribe();
         loop {
             rx.borrow_and_update();
-            if let Some(r) = self
+            let found: Vec<Request> = self
                 .shared
                 .requests
                 .lock()
                 .unwrap()
                 .iter()
                 .skip(since)
-                .find(|r| pred(r))
-            {
-                return Some(r.clone());
+                .filter(|r| pred(r))
+                .cloned()
+                .collect();
+            if found.len() >= n {
+                return found;
             }
             match tokio::time::timeout_at(deadline, rx.changed()).await {
                 Ok(Ok(())) => {}
-                _ => return None,
+                _ => {
+                    return self
+                        .requests()
+                        .into_iter()
+                        .skip(since)
+                        .filter(|r| pred(r))
+                        .collect()
+                }
             }
         }
     }
@@ -582,38 +561,4 @@ async fn wait_count(tx: &watch::Sender<usize>, n: usize, timeout: Duration) -> b
     tokio::time::timeout(timeout, rx.wait_for(|c| *c >= n))
         .await
         .is_ok_and(|r| r.is_ok())
-}
-
-const INTENT_GUILD_MESSAGES: u64 = 1 << 9;
-const INTENT_DIRECT_MESSAGES: u64 = 1 << 12;
-const INTENT_MESSAGE_CONTENT: u64 = 1 << 15;
-
-/// Applies a session's intents to a dispatch like Discord does (MESSAGE_CREATE/UPDATE only).
-fn filter_for_intents(event: &str, data: &Value, intents: u64, enforce: bool) -> Option<Value> {
-    if !enforce || !matches!(event, "MESSAGE_CREATE" | "MESSAGE_UPDATE") {
-        return Some(data.clone());
-    }
-    let in_guild = data.get("guild_id").is_some_and(|g| !g.is_null());
-    let needed = if in_guild {
-        INTENT_GUILD_MESSAGES
-    } else {
-        INTENT_DIRECT_MESSAGES
-    };
-    if intents & needed == 0 {
-        return None;
-    }
-    let bot = FakeDiscord::BOT_USER_ID.to_string();
-    let mentions_bot = data["mentions"]
-        .as_array()
-        .is_some_and(|m| m.iter().any(|u| u["id"] == bot.as_str()));
-    let authored_by_bot = data["author"]["id"] == bot.as_str();
-    if in_guild && intents & INTENT_MESSAGE_CONTENT == 0 && !mentions_bot && !authored_by_bot {
-        let mut d = data.clone();
-        d["content"] = json!("");
-        d["embeds"] = json!([]);
-        d["attachments"] = json!([]);
-        d["components"] = json!([]);
-        return Some(d);
-    }
-    Some(data.clone())
 }

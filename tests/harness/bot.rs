@@ -1,6 +1,6 @@
 //! The real bot (`kiosque serve`, a child process) against a fake Discord, for the bot's
-//! tests (tests/bot.rs, tests/bot_news.rs): starting it, sending it commands, and checking
-//! every message it sent against Discord's description and limits.
+//! tests (tests/bot_*.rs): starting it, sending it commands, waiting for what it does, and
+//! checking every message it sent against Discord's description and limits.
 
 #![allow(dead_code)] // each test binary uses its part
 
@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common;
-use crate::fake_discord::{FakeDiscord, OpenApi, Request};
+use crate::fake_discord::{slash_command, Asker, FakeDiscord, OpenApi, Request};
 use serde_json::{json, Value};
 
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -52,19 +52,38 @@ impl Bot {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
-    /// SIGTERM, then the exit status (within a few seconds).
+    /// Waits until the log holds `needle` (true), or `timeout` has passed (false).
+    pub async fn wait_log(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.log().contains(needle) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        true
+    }
+
+    /// The exit status once the bot has exited, or None if it still runs after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then the exit status (None if the bot still runs 15 s later).
     pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
+        self.wait_exit(Duration::from_secs(15))
     }
 }
 
@@ -120,6 +139,40 @@ pub async fn interact(fake: &FakeDiscord, id: u64, payload: Value) -> Request {
     )
     .await
     .unwrap_or_else(|| panic!("no callback for interaction {id}"))
+}
+
+/// Sends `/NAME` with `options` as `asker`, as interaction `id` with the token `t{id}`, and
+/// waits for the bot's callback to it.
+pub async fn command(
+    fake: &FakeDiscord,
+    id: u64,
+    name: &str,
+    options: Value,
+    asker: &Asker,
+) -> Request {
+    interact(
+        fake,
+        id,
+        slash_command(id, &format!("t{id}"), name, options, asker),
+    )
+    .await
+}
+
+/// `/ask question` as `asker` (see [`command`]).
+pub async fn ask(fake: &FakeDiscord, id: u64, question: &str, asker: &Asker) -> Request {
+    command(
+        fake,
+        id,
+        "ask",
+        opts(&[("question", json!(question))]),
+        asker,
+    )
+    .await
+}
+
+/// Whether the callback or message body is private (the ephemeral flag).
+pub fn is_private(data: &Value) -> bool {
+    data["flags"].as_u64().unwrap_or(0) & 64 == 64
 }
 
 pub fn text_of(v: &Value) -> String {
