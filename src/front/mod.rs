@@ -6,5 +6,5 @@
 pub mod bench;
 #[cfg(feature = "discord")]
 pub mod discord;
-pub mod highlight;
+mod highlight;
 pub mod terminal;

@@ -6,7 +6,7 @@
 use crate::articles::text;
 
 /// Discord's limits, in characters.
-pub mod limits {
+pub(crate) mod limits {
     pub const CONTENT: usize = 2000;
     pub const TITLE: usize = 256;
     pub const DESCRIPTION: usize = 4096;

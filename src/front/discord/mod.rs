@@ -11,9 +11,9 @@ mod fit;
 #[cfg(feature = "web")]
 mod news;
 mod origin;
-pub mod ratelimit;
+mod ratelimit;
 mod reindex;
-pub mod reply;
+mod reply;
 mod summary;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -9,7 +9,7 @@ use crate::front::highlight::{self, MARKDOWN};
 use crate::lang::Lang;
 
 use super::fit::cut;
-pub use super::fit::{escape, fit, limits, Embed, Field, Reply};
+pub(crate) use super::fit::{escape, fit, limits, Embed, Field, Reply};
 use super::origin;
 
 /// Articles per page of /articles.

@@ -2,10 +2,14 @@
 //! over the engine that write to any output: the binary gives them stdout, tests give them a
 //! buffer. Rendering is in [`render`] (text) and [`json`] (JSON lines).
 
-pub mod json;
-pub mod render;
+mod json;
+mod render;
 #[cfg(feature = "web")]
-pub mod web;
+mod web;
+
+pub use render::Style;
+#[cfg(feature = "web")]
+pub use web::{add, feeds_add, feeds_list, feeds_poll, feeds_remove};
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
@@ -14,7 +18,6 @@ use crate::engine::{
     AskError, EmbedReport, Engine, Explain, IndexError, ReindexError, Services, SummaryError,
     MAX_QUESTION_CHARS,
 };
-use render::Style;
 
 /// Longest line `ask -` reads, in bytes: far more than a question may be, so a longer line
 /// is refused with a clear error (and the next line is read) instead of filling memory.
