@@ -18,10 +18,13 @@
 //! - `summary/`: summaries of an article and of a topic (→ `ask`, `index`);
 //! - `news/` (`web` feature): articles fetched from the web into the corpus, and the feeds
 //!   (→ this module's `Engine`);
-//! - `watch`: the corpus watched for changes (→ this module's `Engine`).
+//! - `watch`: the corpus watched for changes (→ this module's `Engine`);
+//! - `lease`: the one lock scheme (builds, a vector cache's writes, the news state), used by
+//!   `index`, `meaning` and `news`; it uses nothing.
 
 pub(crate) mod ask;
 pub(crate) mod index;
+mod lease;
 pub(crate) mod meaning;
 #[cfg(feature = "web")]
 pub(crate) mod news;

@@ -4,7 +4,7 @@
 //! their catalog, named in the commit's payload.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
+use std::fs;
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -19,6 +19,7 @@ use super::snapshot::Snapshot;
 use super::store::Store;
 use super::{io_err, sync_dir, write_synced, IndexError, Progress};
 use crate::articles::{passage, Corpus, Failure, FileStamp, Listing};
+use crate::engine::lease::Lease;
 use crate::engine::meaning::embed;
 use crate::lang::{analyzer, cues};
 
@@ -34,7 +35,7 @@ impl Store {
         current: &Snapshot,
         listing: Listing,
         plan: Plan,
-        _lock: &File,
+        _lock: &Lease,
         progress: Progress,
     ) -> Result<(Snapshot, BuildReport), IndexError> {
         let started = Instant::now();

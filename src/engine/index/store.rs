@@ -4,7 +4,7 @@
 //! broken index; an index that cannot be opened falls back to the previous generation, or is
 //! rebuilt. [`open_or_build`] and [`refresh`] are how the engine gets an up-to-date index.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,6 +13,7 @@ use super::plan::{changes, plan};
 use super::snapshot::Snapshot;
 use super::{io_err, quiet, sync_dir, write_synced, IndexError, Progress};
 use crate::articles::Corpus;
+use crate::engine::lease::Lease;
 
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = "build.lock";
@@ -96,22 +97,14 @@ impl Store {
         None
     }
 
-    /// Takes the build lock, or says that another build holds it. The lock goes with the
+    /// Takes the build lease, or says that another build holds it. It goes with the
     /// process, so a killed build does not leave it behind.
-    pub fn lock(&self) -> Result<File, IndexError> {
+    pub fn lock(&self) -> Result<Lease, IndexError> {
         fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
         let path = self.root.join(LOCK);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
-        match file.try_lock() {
-            Ok(()) => Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) => Err(IndexError::Busy(self.root.clone())),
-            Err(std::fs::TryLockError::Error(e)) => Err(io_err(&path)(e)),
-        }
+        Lease::try_take(&path)
+            .map_err(io_err(&path))?
+            .ok_or_else(|| IndexError::Busy(self.root.clone()))
     }
 
     /// Builds a new generation from the whole corpus and makes it current. The caller holds
@@ -120,7 +113,7 @@ impl Store {
         &self,
         corpus: &Corpus,
         previous: Option<&Catalog>,
-        _lock: &File,
+        _lock: &Lease,
         progress: Progress,
     ) -> Result<(Snapshot, BuildReport), IndexError> {
         let started = Instant::now();
@@ -214,7 +207,7 @@ pub enum Opened {
 fn bring_up_to_date(
     corpus: &Corpus,
     store: &Store,
-    lock: &File,
+    lock: &Lease,
     full: bool,
     progress: Progress,
 ) -> Result<(Snapshot, Option<BuildReport>), IndexError> {

@@ -16,6 +16,8 @@
 //! within a couple of milliseconds.
 
 use std::collections::HashMap;
+
+use crate::engine::lease::Lease;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -43,7 +45,7 @@ pub struct VectorCache {
     /// None when another process holds the cache's lock: this one only reads it.
     out: Option<BufWriter<File>>,
     /// Held while open for writing: one writer at a time, across processes.
-    _lock: Option<File>,
+    _lock: Option<Lease>,
 }
 
 impl std::fmt::Debug for VectorCache {
@@ -94,8 +96,7 @@ impl VectorCache {
         }
         fs::create_dir_all(dir)?;
         let path = Self::path(dir, model);
-        let lock = File::create(path.with_extension("lock"))?;
-        let lock = lock.try_lock().is_ok().then_some(lock);
+        let lock = Lease::try_take(&path.with_extension("lock"))?;
         let header = {
             let mut h = CACHE_MAGIC.to_vec();
             h.extend_from_slice(&(dim as u32).to_le_bytes());

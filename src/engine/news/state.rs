@@ -2,23 +2,24 @@
 //! by default): every article it fetched, under the key its URL's variants share, with the
 //! file it wrote and its text's hash. That is how the same article reached twice is one
 //! article, how a changed article is told from an unchanged one, and how a file a person
-//! deleted stays deleted. Written whole to a temporary file and renamed, under a lock file,
-//! so two processes (the bot polling, an admin adding) never lose each other's records.
+//! deleted stays deleted. Written whole to a temporary file and renamed, under the state
+//! directory's lease (`crate::engine::lease`), so two processes (the bot polling, an admin
+//! adding) never lose each other's records.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::engine::lease::Lease;
 
 /// The state file, in the state directory.
 pub const STATE_FILE: &str = "web.json";
 const LOCK_FILE: &str = "web.lock";
-/// A lock older than this was left by a process that died.
-const STALE_LOCK: Duration = Duration::from_secs(600);
-/// How long to wait for another process's lock.
+/// How long to wait for another process's lease.
 const LOCK_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
@@ -96,53 +97,29 @@ impl WebState {
     }
 }
 
-/// The state directory while this process holds its lock.
+/// The state directory while this process holds its lease.
 pub struct Locked {
     dir: PathBuf,
-    lock: PathBuf,
+    /// None for a peek, which reads without the lease.
+    _lease: Option<Lease>,
 }
 
 impl Locked {
-    /// Takes the lock, waiting for another process for a while; a lock left by a process
-    /// that died (older than ten minutes) is taken over.
+    /// Takes the state directory's lease, waiting for another process for a while (a
+    /// process that died holds none).
     pub fn take(dir: &Path) -> Result<Locked, StateError> {
+        Locked::take_within(dir, LOCK_WAIT)
+    }
+
+    fn take_within(dir: &Path, wait: Duration) -> Result<Locked, StateError> {
         fs::create_dir_all(dir).map_err(io(dir))?;
-        let lock = dir.join(LOCK_FILE);
-        let started = Instant::now();
-        loop {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&lock)
-            {
-                Ok(mut f) => {
-                    let _ = writeln!(f, "{}", std::process::id());
-                    return Ok(Locked {
-                        dir: dir.to_path_buf(),
-                        lock,
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = fs::metadata(&lock)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| SystemTime::now().duration_since(t).ok())
-                        .is_some_and(|age| age > STALE_LOCK);
-                    if stale {
-                        tracing::warn!(
-                            "{} was left by a process that died: taken over",
-                            lock.display()
-                        );
-                        let _ = fs::remove_file(&lock);
-                        continue;
-                    }
-                    if started.elapsed() > LOCK_WAIT {
-                        return Err(StateError::Locked(lock));
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => return Err(io(&lock)(e)),
-            }
+        let path = dir.join(LOCK_FILE);
+        match Lease::take(&path, wait).map_err(io(&path))? {
+            Some(lease) => Ok(Locked {
+                dir: dir.to_path_buf(),
+                _lease: Some(lease),
+            }),
+            None => Err(StateError::Locked(path)),
         }
     }
 
@@ -154,7 +131,7 @@ impl Locked {
     ) -> Result<T, StateError> {
         Locked {
             dir: dir.to_path_buf(),
-            lock: PathBuf::new(),
+            _lease: None,
         }
         .read_unlocked(name)
     }
@@ -200,15 +177,6 @@ impl Locked {
             reason: e.to_string(),
         })?;
         write_atomic(&path, &bytes).map_err(io(&path))
-    }
-}
-
-impl Drop for Locked {
-    fn drop(&mut self) {
-        if self.lock.as_os_str().is_empty() {
-            return; // a peek holds no lock
-        }
-        let _ = fs::remove_file(&self.lock);
     }
 }
 
@@ -274,10 +242,15 @@ mod tests {
         let path = dir.path().join(STATE_FILE);
         fs::write(&path, "{ not json").unwrap();
         assert!(matches!(first.load(), Err(StateError::Broken { .. })));
+        assert!(
+            matches!(
+                Locked::take_within(dir.path(), Duration::ZERO),
+                Err(StateError::Locked(_))
+            ),
+            "the state is the first holder's"
+        );
         let d = dir.path().to_path_buf();
         let waiter = std::thread::spawn(move || Locked::take(&d).map(|_| ()));
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(!waiter.is_finished(), "the second lock waits for the first");
         drop(first);
         waiter.join().unwrap().unwrap();
     }
