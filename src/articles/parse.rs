@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::text;
+use super::{front_matter, text};
 use crate::lang::{self, Lang};
 
 /// A titles longer than this (in characters) is not a title but a sentence.
@@ -81,20 +81,13 @@ pub fn decode(bytes: &[u8]) -> Result<(String, Option<&'static str>), String> {
     Ok((text, decoding))
 }
 
-/// Windows-1252, which is Latin-1 but for 0x80–0x9F.
+/// Windows-1252, with the decoder pages from the web use too (`encoding_rs`, WHATWG's
+/// mapping: Latin-1 but for 0x80–0x9F).
 fn decode_cp1252(bytes: &[u8]) -> String {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
-        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
-        'ž', 'Ÿ',
-    ];
-    bytes
-        .iter()
-        .map(|&b| match b {
-            0x80..=0x9f => HIGH[(b - 0x80) as usize],
-            _ => b as char,
-        })
-        .collect()
+    encoding_rs::WINDOWS_1252
+        .decode_without_bom_handling(bytes)
+        .0
+        .into_owned()
 }
 
 /// Parses one article file. `rel` is its path relative to the corpus, `prefix` the corpus
@@ -110,7 +103,7 @@ pub fn parse_file(rel: &str, bytes: &[u8], prefix: &str) -> Result<Article, Stri
         _ => rel.to_string(),
     };
     let (meta, body) = if is_md {
-        split_front_matter(&text)
+        front_matter::read(&text)
     } else {
         (BTreeMap::new(), text.as_str())
     };
@@ -220,45 +213,6 @@ fn derived_title(body: &str) -> String {
     let first = collapse_ws(first);
     let first = first.trim_end_matches(['.', ' ']);
     text::truncate_words(first, DERIVED_TITLE_CHARS)
-}
-
-/// Front matter between `---` lines at the very top: `key: value` lines. Without a closing
-/// `---` there is no front matter and the whole text is the body.
-fn split_front_matter(text: &str) -> (BTreeMap<String, String>, &str) {
-    let mut meta = BTreeMap::new();
-    let trimmed = text.trim_start_matches(['\n', ' ', '\t']);
-    let Some(after) = trimmed.strip_prefix("---") else {
-        return (meta, text);
-    };
-    let Some(after) = after
-        .strip_prefix('\n')
-        .or_else(|| after.trim_start_matches([' ', '\t']).strip_prefix('\n'))
-    else {
-        return (meta, text);
-    };
-    let mut offset = 0;
-    for line in after.split_inclusive('\n') {
-        let content = line.trim_end();
-        if content == "---" || content == "..." {
-            let body = &after[offset + line.len()..];
-            return (meta, body);
-        }
-        if let Some((key, value)) = content.split_once(':') {
-            let key = key.trim().to_lowercase();
-            let value = value.trim();
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
-                .unwrap_or(value);
-            if !key.is_empty() {
-                meta.insert(key, value.to_string());
-            }
-        }
-        offset += line.len();
-    }
-    tracing::debug!("front matter without a closing ---: read as text");
-    (BTreeMap::new(), text)
 }
 
 /// Markdown to plain text, line by line: heading marks, emphasis, links and images, code

@@ -22,6 +22,7 @@ pub(crate) struct Lease {
 }
 
 /// How often a holder that waits tries again.
+#[cfg_attr(not(feature = "web"), allow(dead_code))]
 const RETRY: Duration = Duration::from_millis(50);
 
 impl Lease {
@@ -40,7 +41,8 @@ impl Lease {
     }
 
     /// Takes the lease, waiting up to `within` for its holder to let it go; None when it
-    /// is still held then.
+    /// is still held then. (Only the news state waits, with the `web` feature.)
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
     pub fn take(path: &Path, within: Duration) -> io::Result<Option<Lease>> {
         let deadline = Instant::now() + within;
         loop {

@@ -15,6 +15,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::{quiet, BuildReport, Engine, Progress, ReindexError};
+use crate::articles::front_matter;
 use crate::lang::Lang;
 use crate::web::{self, charset, urls, Extracted, Fetch, Fetched, Validators, Want};
 pub use feeds::{FeedInfo, FeedListError, FeedOutcome, FeedRecord, FeedStatus, PollReport};
@@ -375,44 +376,28 @@ fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// A front matter value on one line, quoted.
-fn value(v: &str) -> String {
-    let one_line: String = v
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    format!(
-        "\"{}\"",
-        one_line.split_whitespace().collect::<Vec<_>>().join(" ")
-    )
-}
-
 /// The file kiosque writes for an article: front matter (title, url, date, author, lang,
 /// site, fetched), then its text.
 pub(crate) fn markdown(page: &Extracted, url: &str, fetched: &str) -> String {
-    let mut out = String::from("---\n");
-    out.push_str(&format!("title: {}\n", value(&page.title)));
-    out.push_str(&format!("url: {}\n", value(url)));
-    if let Some(d) = &page.date {
-        out.push_str(&format!("date: {}\n", value(d)));
-    }
-    if let Some(a) = &page.author {
-        out.push_str(&format!("author: {}\n", value(a)));
-    }
     // only a language kiosque reads: another is told from the text
     let lang = page
         .lang
         .as_deref()
         .and_then(|l| l.split(['-', '_']).next())
         .and_then(Lang::parse);
+    let mut fields = vec![("title", page.title.as_str()), ("url", url)];
+    if let Some(d) = &page.date {
+        fields.push(("date", d));
+    }
+    if let Some(a) = &page.author {
+        fields.push(("author", a));
+    }
     if let Some(l) = lang {
-        out.push_str(&format!("lang: {}\n", value(l.code())));
+        fields.push(("lang", l.code()));
     }
     if let Some(s) = &page.site {
-        out.push_str(&format!("site: {}\n", value(s)));
+        fields.push(("site", s));
     }
-    out.push_str(&format!("fetched: {}\n---\n\n", value(fetched)));
-    out.push_str(page.text.trim());
-    out.push('\n');
-    out
+    fields.push(("fetched", fetched));
+    front_matter::write(&fields, &page.text)
 }
