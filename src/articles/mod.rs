@@ -3,6 +3,7 @@
 //! ([`passage`]), and sentence boundaries ([`text`]). Nothing here knows about the index.
 
 pub mod corpus;
+pub mod date;
 pub mod front_matter;
 pub mod parse;
 pub mod passage;

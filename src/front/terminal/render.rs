@@ -92,19 +92,12 @@ fn source_line(site: Option<&str>, date: Option<&str>, source: &str) -> String {
     .join(" · ")
 }
 
-/// A date as its day, `YYYY-MM-DD`, when it starts with one (the time of
+/// A date as its day, `YYYY-MM-DD`, when it is an ISO 8601 date (the time of
 /// `2024-05-09T10:30:00+02:00` goes); any other date as given.
 fn day(date: &str) -> String {
-    let b = date.as_bytes();
-    let is_day = b.len() >= 10
-        && b[..10].iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            _ => c.is_ascii_digit(),
-        });
-    if is_day {
-        date[..10].to_string()
-    } else {
-        strip_controls(date.trim())
+    match crate::articles::date::iso(date) {
+        Some(d) => d.day_text(),
+        None => strip_controls(date.trim()),
     }
 }
 
