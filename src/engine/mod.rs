@@ -13,7 +13,7 @@
 //! Inside, one folder a part; an arrow is a `use` between them, and there is no cycle:
 //! - `index/`: the schema, the catalog, the change plan, the generation store, the build,
 //!   the snapshot of a generation, and its passages embedded (→ `meaning`);
-//! - `meaning/`: the embedder and reader traits and the passage vectors (uses no other part);
+//! - `meaning/`: the embedder and reader traits and the passage vectors (uses only `lease`);
 //! - `ask/`: the question pipeline (→ `index`, `meaning`);
 //! - `summary/`: summaries of an article and of a topic (→ `ask`, `index`);
 //! - `news/` (`web` feature): articles fetched from the web into the corpus, and the feeds

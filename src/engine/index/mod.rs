@@ -4,8 +4,8 @@
 //! of one generation that questions read, and `semantic`: a generation's passages embedded
 //! into the vector cache. The index and its catalog change together or not at all.
 //!
-//! Edges: `index` uses `meaning` (the vector cache, the embedder) and nothing else of the
-//! engine.
+//! Edges: `index` uses `meaning` (the vector cache, the embedder) and `lease` (the build
+//! lease), nothing else of the engine.
 
 mod build;
 pub(crate) mod catalog;

@@ -5,7 +5,7 @@
 //! HTTP clients for these services are in `crate::services`; the engine is handed them in its
 //! `Services`.
 //!
-//! Edges: `meaning` uses nothing else of the engine.
+//! Edges: `meaning` uses only the engine's `lease` (one writer of a vector cache at a time).
 
 pub(crate) mod embed;
 pub(crate) mod reader;
