@@ -2,23 +2,36 @@
 
 use super::*;
 
-fn serve(pairs: &[(&str, &str)]) -> ServeArgs {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| *key == k)
-            .map(|(_, v)| v.to_string())
+/// `kiosque serve`'s settings given as these (variable, value) pairs, as flags (which win
+/// over the environment the tests run in).
+fn parse_serve(pairs: &[(&str, &str)]) -> Result<ServeArgs, String> {
+    let flag = |key: &str| match key {
+        "DISCORD_TOKEN" => "--token",
+        "DISCORD_GUILD_ID" => "--guild-id",
+        "KIOSQUE_ADMIN_ROLE_IDS" => "--admin-role-ids",
+        "KIOSQUE_ADMIN_USER_IDS" => "--admin-user-ids",
+        "DISCORD_API_BASE" => "--api-base",
+        "KIOSQUE_WATCH" => "--watch",
+        "KIOSQUE_PROGRESS_SECONDS" => "--progress-seconds",
+        "KIOSQUE_FEEDS_EVERY" => "--feeds-every",
+        other => panic!("no flag for {other}"),
     };
-    ServeArgs {
-        token: get("DISCORD_TOKEN"),
-        guild_id: get("DISCORD_GUILD_ID"),
-        admin_role_ids: get("KIOSQUE_ADMIN_ROLE_IDS"),
-        admin_user_ids: get("KIOSQUE_ADMIN_USER_IDS"),
-        api_base: get("DISCORD_API_BASE"),
-        watch: get("KIOSQUE_WATCH"),
-        progress_seconds: get("KIOSQUE_PROGRESS_SECONDS"),
-        feeds_every: get("KIOSQUE_FEEDS_EVERY"),
+    let mut args = vec!["kiosque".to_string(), "serve".to_string()];
+    for (k, v) in pairs {
+        args.push(format!("{}={v}", flag(k)));
     }
+    match Config::try_parse_from(args) {
+        Ok(Config {
+            command: Command::Serve(s),
+            ..
+        }) => Ok(s),
+        Ok(_) => Err("not serve".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn serve(pairs: &[(&str, &str)]) -> ServeArgs {
+    parse_serve(pairs).unwrap()
 }
 
 #[test]
@@ -194,9 +207,26 @@ fn ids_and_urls_are_checked() {
             "{v}"
         );
     }
+    // empty values, as a copied .env.example has, are the defaults
+    let empty = serve(&[
+        ("DISCORD_TOKEN", "t"),
+        ("KIOSQUE_WATCH", ""),
+        ("KIOSQUE_PROGRESS_SECONDS", " "),
+        ("KIOSQUE_FEEDS_EVERY", ""),
+        ("KIOSQUE_ADMIN_ROLE_IDS", ""),
+        ("DISCORD_API_BASE", ""),
+    ])
+    .check()
+    .unwrap();
+    assert!(empty.watch);
+    assert_eq!(empty.progress_every, Duration::from_secs(3));
+    assert_eq!(empty.feeds_every, Some(Duration::from_secs(900)));
+    assert!(empty.admin_role_ids.is_empty() && empty.api_base.is_none());
+    // a wrong value is refused when the settings are read, with its name
     for (key, bad) in [
         ("KIOSQUE_WATCH", "sometimes"),
         ("DISCORD_GUILD_ID", "abc"),
+        ("DISCORD_GUILD_ID", "0"),
         ("KIOSQUE_ADMIN_ROLE_IDS", "1,x"),
         ("DISCORD_API_BASE", "ftp://x"),
         ("KIOSQUE_PROGRESS_SECONDS", "-1"),
@@ -204,10 +234,10 @@ fn ids_and_urls_are_checked() {
         ("KIOSQUE_FEEDS_EVERY", "often"),
         ("KIOSQUE_FEEDS_EVERY", "3d"),
     ] {
-        let e = serve(&[("DISCORD_TOKEN", "t"), (key, bad)]).check();
+        let e = parse_serve(&[("DISCORD_TOKEN", "t"), (key, bad)]).unwrap_err();
         assert!(
-            matches!(&e, Err(ConfigError::Invalid(k, _)) if *k == key),
-            "{key}={bad}: {e:?}"
+            e.contains(&format!("Invalid {key}")) && e.contains(".env.example"),
+            "{key}={bad}: {e}"
         );
     }
 }
