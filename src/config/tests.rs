@@ -1,5 +1,7 @@
 //! The settings' tests: flags over the environment over defaults, and every check's error.
 
+use std::time::Duration;
+
 use super::*;
 
 /// `kiosque serve`'s settings given as these (variable, value) pairs, as flags (which win
