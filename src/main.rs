@@ -155,20 +155,7 @@ fn serve(
         engine.articles(1, 1).total
     );
     // kept alive while the bot runs
-    let _watcher = if discord.watch {
-        match kiosque::engine::watch(engine.clone(), std::time::Duration::from_secs(2)) {
-            Ok(w) => {
-                tracing::info!("watching {} for changes", setup.corpus.display());
-                Some(w)
-            }
-            Err(e) => {
-                tracing::warn!("cannot watch the corpus ({e}); use /reindex after changes");
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let _watcher = watch_corpus(&engine, &setup, discord.watch);
     if engine.has_embedder() {
         embed_in_background(engine.clone());
     }
@@ -184,6 +171,59 @@ fn serve(
     match runtime.block_on(kiosque::front::discord::run(discord, engine)) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e @ ServeError::TokenRejected) => {
+            eprintln!("kiosque: {e}");
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reindexes by itself when the corpus changes, while the watcher it returns is kept.
+#[cfg(feature = "discord")]
+fn watch_corpus(
+    engine: &std::sync::Arc<kiosque::engine::Engine>,
+    setup: &Setup,
+    on: bool,
+) -> Option<kiosque::engine::CorpusWatcher> {
+    if !on {
+        return None;
+    }
+    match kiosque::engine::watch(engine.clone(), std::time::Duration::from_secs(2)) {
+        Ok(w) => {
+            tracing::info!("watching {} for changes", setup.corpus.display());
+            Some(w)
+        }
+        Err(e) => {
+            tracing::warn!("cannot watch the corpus ({e}); use /reindex after changes");
+            None
+        }
+    }
+}
+
+/// `kiosque serve-http`: the slash commands over Discord's HTTP interactions endpoint, until
+/// Ctrl-C or SIGTERM. A missing setting exits 2.
+#[cfg(feature = "interactions")]
+fn serve_http(setup: Setup, args: &kiosque::config::EndpointArgs) -> anyhow::Result<ExitCode> {
+    use kiosque::front::discord::endpoint;
+    let settings = match args.check() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kiosque: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let engine = std::sync::Arc::new(setup.engine()?);
+    tracing::info!("{} articles indexed", engine.articles(1, 1).total);
+    let _watcher = watch_corpus(&engine, &setup, settings.watch);
+    if engine.has_embedder() {
+        embed_in_background(engine.clone());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(endpoint::run(settings, engine)) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e @ endpoint::EndpointError::Key(_)) => {
             eprintln!("kiosque: {e}");
             Ok(ExitCode::from(2))
         }
@@ -356,6 +396,8 @@ fn run() -> anyhow::Result<ExitCode> {
     let outcome = match &config.command {
         #[cfg(feature = "discord")]
         Command::Serve(args) => return serve(setup, &config, args),
+        #[cfg(feature = "interactions")]
+        Command::ServeHttp(args) => return serve_http(setup, args),
         Command::Summary {
             article,
             topic,

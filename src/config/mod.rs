@@ -314,6 +314,10 @@ pub enum Command {
     /// Run the Discord bot (settings from the environment and .env: see .env.example)
     #[cfg(feature = "discord")]
     Serve(ServeArgs),
+    /// Answer the slash commands over Discord's HTTP interactions endpoint, as one of any
+    /// number of replicas (settings from the environment and .env: see .env.example)
+    #[cfg(feature = "interactions")]
+    ServeHttp(EndpointArgs),
     /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
     /// a copy of the configured corpus (the corpus and its index are left alone)
     Bench {
@@ -400,7 +404,9 @@ fn given(value: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+mod endpoint;
 mod serve;
+pub use endpoint::{hex, Endpoint, EndpointArgs, PublicKey};
 pub use serve::{ApiBase, Discord, Every, GuildSetting, Ids, ServeArgs};
 
 #[cfg(test)]

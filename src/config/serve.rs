@@ -66,11 +66,11 @@ pub struct ApiBase(pub Option<String>);
 pub struct Every(pub Option<Duration>);
 
 /// A setting's parse error as the settings say it: "Invalid KEY: why (see .env.example)".
-fn invalid(key: &'static str, why: String) -> String {
+pub(super) fn invalid(key: &'static str, why: String) -> String {
     ConfigError::Invalid(key, why).to_string()
 }
 
-fn id(key: &'static str, value: &str) -> Result<u64, String> {
+pub(super) fn id(key: &'static str, value: &str) -> Result<u64, String> {
     value
         .parse::<u64>()
         .ok()
@@ -104,7 +104,7 @@ fn user_ids(value: &str) -> Result<Ids, String> {
     ids("KIOSQUE_ADMIN_USER_IDS", value)
 }
 
-fn api_base(value: &str) -> Result<ApiBase, String> {
+pub(super) fn api_base(value: &str) -> Result<ApiBase, String> {
     let v = value.trim().trim_end_matches('/');
     if v.is_empty() {
         return Ok(ApiBase(None));
@@ -118,7 +118,7 @@ fn api_base(value: &str) -> Result<ApiBase, String> {
     Ok(ApiBase(Some(v.to_string())))
 }
 
-fn watch(value: &str) -> Result<bool, String> {
+pub(super) fn watch(value: &str) -> Result<bool, String> {
     match value.trim().to_lowercase().as_str() {
         "" | "1" | "true" | "on" | "yes" => Ok(true),
         "0" | "false" | "off" | "no" => Ok(false),
@@ -234,3 +234,7 @@ fn parse_every(v: &str) -> Option<Duration> {
     (seconds.is_finite() && (10.0..=7.0 * 86_400.0).contains(&seconds))
         .then(|| Duration::from_secs_f64(seconds))
 }
+
+#[cfg(all(test, feature = "discord"))]
+#[path = "serve_tests.rs"]
+mod tests;

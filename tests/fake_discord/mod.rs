@@ -10,6 +10,8 @@
 #![allow(dead_code)]
 
 mod commands;
+#[cfg(feature = "interactions")]
+mod endpoint;
 mod gateway;
 mod interactions;
 mod messages;
@@ -27,6 +29,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 
+#[cfg(feature = "interactions")]
+#[allow(unused_imports)]
+pub use endpoint::{post_raw, Answered};
 #[allow(unused_imports)]
 pub use openapi::{normalize_known_quirks, MatchedOperation, OpenApi, OPENAPI_FIXTURE};
 pub use payloads::*;
@@ -266,7 +271,7 @@ impl FakeDiscord {
         n
     }
 
-    fn remember_interaction(&self, data: &mut Value) {
+    pub(crate) fn remember_interaction(&self, data: &mut Value) {
         let guild_id = data["guild_id"]
             .as_str()
             .and_then(|s| s.parse::<u64>().ok());

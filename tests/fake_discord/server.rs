@@ -134,11 +134,15 @@ pub(super) async fn http_handler(State(sh): St, req: axum::extract::Request<Body
         user_agent: header(&parts.headers, "user-agent"),
     };
     let index = record(&sh, request.clone());
-    let reply = if request.path.starts_with("/api/v10/") && request.authorization.is_empty() {
-        error(401, 0, "401: Unauthorized")
-    } else {
-        route(&sh, &request)
-    };
+    // as Discord: an interaction's token is its authorization (its callback and webhook need
+    // no bot token); everything else does
+    let by_token = request.route().starts_with("/webhooks/") || request.is_interaction_callback();
+    let reply =
+        if request.path.starts_with("/api/v10/") && request.authorization.is_empty() && !by_token {
+            error(401, 0, "401: Unauthorized")
+        } else {
+            route(&sh, &request)
+        };
     let (status, v) = match reply {
         Reply::NoContent => (StatusCode::NO_CONTENT, Value::Null),
         Reply::Json(status, v) => (status, v),

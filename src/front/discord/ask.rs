@@ -2,24 +2,40 @@
 //! mention, a direct message): the rate limit, the engine off the async threads, and the
 //! answer or the refusal as a reply.
 
+use std::sync::Arc;
+
+use super::ratelimit::RateLimiter;
 use super::reply::{self, Reply, Say};
-use super::{lang_of, limited, send, Context, Data, Error};
-use crate::engine::AskError;
+use super::{lang_of, limited, send, Context, Error};
+use crate::engine::{AskError, Engine};
 use crate::lang::Lang;
 
-/// The reply to `user`'s question, in `lang`, with at most `top` passages.
+/// The reply to `user`'s question, in `lang`, with at most `top` passages: the gateway's
+/// commands, mentions and messages and the HTTP endpoint's /ask all answer through it.
 pub async fn answer(
-    data: &Data,
+    engine: &Arc<Engine>,
+    limiter: &RateLimiter,
     user: u64,
     question: String,
     top: usize,
     lang: Lang,
     private: bool,
 ) -> Result<Reply, Error> {
-    if let Some(refusal) = limited(data, user, lang) {
+    if let Some(refusal) = limited(limiter, user, lang) {
         return Ok(refusal);
     }
-    let engine = data.engine.clone();
+    reply_to(engine, question, top, lang, private).await
+}
+
+/// The reply to a question already let through the per-user limit.
+pub async fn reply_to(
+    engine: &Arc<Engine>,
+    question: String,
+    top: usize,
+    lang: Lang,
+    private: bool,
+) -> Result<Reply, Error> {
+    let engine = engine.clone();
     let answer = tokio::task::spawn_blocking(move || engine.ask(&question, top)).await?;
     Ok(match answer {
         Ok(answer) => reply::answer(&answer, lang, private),
@@ -60,7 +76,17 @@ pub async fn ask(
     let top = results.unwrap_or(3).clamp(1, 5) as usize;
     let private = private.unwrap_or(false);
     let user = ctx.author().id.get();
-    let r = answer(ctx.data(), user, question, top, lang, private).await?;
+    let data = ctx.data();
+    let r = answer(
+        &data.engine,
+        &data.limiter,
+        user,
+        question,
+        top,
+        lang,
+        private,
+    )
+    .await?;
     send(ctx, &r).await?;
     Ok(())
 }

@@ -2,11 +2,14 @@
 //! file; this module builds the framework, answers mentions and direct messages, turns
 //! [`crate::front::discord::reply::Reply`] values into Discord messages (always with allowed mentions set to
 //! none), reports errors to users with an id only, and shuts down on Ctrl-C or SIGTERM.
-//! Nothing outside this module knows about serenity.
+//! Nothing outside this module knows about serenity. [`endpoint`] serves the same commands
+//! over Discord's HTTP interactions endpoint (`kiosque serve-http`).
 
 mod admin;
 mod articles;
 mod ask;
+#[cfg(feature = "interactions")]
+pub mod endpoint;
 mod fit;
 #[cfg(feature = "web")]
 mod news;
@@ -157,7 +160,7 @@ pub fn registration_body(
     Ok(body)
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -180,7 +183,7 @@ async fn shutdown_signal() {
 }
 
 /// A short id to find an error in the log.
-fn error_id() -> String {
+pub(crate) fn error_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let t = std::time::SystemTime::now()
@@ -264,7 +267,7 @@ fn embed(e: &reply::Embed) -> serenity::CreateEmbed {
     b
 }
 
-fn poise_reply(r: &Reply) -> poise::CreateReply {
+pub(crate) fn poise_reply(r: &Reply) -> poise::CreateReply {
     let mut out = poise::CreateReply::default()
         .ephemeral(r.ephemeral)
         .allowed_mentions(no_mentions());
@@ -293,15 +296,12 @@ pub async fn edit<'a>(
 }
 
 /// Whether `user` may ask now; when not, the polite refusal to send (privately).
-pub fn limited(data: &Data, user: u64, lang: Lang) -> Option<Reply> {
-    data.limiter
-        .check(user, Instant::now())
-        .err()
-        .map(|wait| Reply {
-            content: Some(reply::say(lang, Say::RateLimited(wait.as_secs().max(1)))),
-            embeds: vec![],
-            ephemeral: true,
-        })
+pub fn limited(limiter: &RateLimiter, user: u64, lang: Lang) -> Option<Reply> {
+    limiter.check(user, Instant::now()).err().map(|wait| Reply {
+        content: Some(reply::say(lang, Say::RateLimited(wait.as_secs().max(1)))),
+        embeds: vec![],
+        ephemeral: true,
+    })
 }
 
 /// The question in a message that mentions the bot: the text without the mention(s).
@@ -347,7 +347,8 @@ async fn on_event(
             ..Default::default()
         }
     } else {
-        ask::answer(data, msg.author.id.get(), question, 3, lang, false).await?
+        let user = msg.author.id.get();
+        ask::answer(&data.engine, &data.limiter, user, question, 3, lang, false).await?
     };
     let mut m = serenity::CreateMessage::new()
         .reference_message(msg)

@@ -418,6 +418,18 @@ pub fn say(lang: Lang, what: Say) -> String {
         (Lang::En, Say::SummaryNeedsSomething) => "Give an article or a topic.".into(),
         (Lang::Fr, Say::EmptyMention) => "Posez votre question après la mention, par exemple : @kiosque Qui dirigeait la délégation ?".into(),
         (Lang::En, Say::EmptyMention) => "Ask your question after the mention, for example: @kiosque Who led the delegation?".into(),
+        #[cfg(feature = "interactions")]
+        (Lang::Fr, Say::NotHandled) => "Ce type d’interaction n’est pas pris en charge.".into(),
+        #[cfg(feature = "interactions")]
+        (Lang::En, Say::NotHandled) => "This kind of interaction is not handled.".into(),
+        #[cfg(feature = "interactions")]
+        (Lang::Fr, Say::NotOverHttp(name)) => format!("/{} passe par le bot connecté (kiosque serve) ou la ligne de commande, pas encore par ce point d’accès HTTP.", escape(&name)),
+        #[cfg(feature = "interactions")]
+        (Lang::En, Say::NotOverHttp(name)) => format!("/{} runs through the connected bot (kiosque serve) or the command line, not yet over this HTTP endpoint.", escape(&name)),
+        #[cfg(feature = "interactions")]
+        (Lang::Fr, Say::UnknownCommand(name)) => format!("Commande inconnue : /{}.", escape(&name)),
+        #[cfg(feature = "interactions")]
+        (Lang::En, Say::UnknownCommand(name)) => format!("Unknown command: /{}.", escape(&name)),
     }
 }
 
@@ -446,6 +458,15 @@ pub enum Say {
     EmptyMention,
     SummaryNeedsSomething,
     Reindexing(usize, usize),
+    /// An interaction of a type the HTTP endpoint does not handle (a button, a modal).
+    #[cfg(feature = "interactions")]
+    NotHandled,
+    /// A command this process does not run.
+    #[cfg(feature = "interactions")]
+    UnknownCommand(String),
+    /// An admin command, which the HTTP endpoint does not run yet.
+    #[cfg(feature = "interactions")]
+    NotOverHttp(String),
 }
 
 #[cfg(test)]

@@ -1,19 +1,18 @@
 //! /summary: an article's summary, with autocomplete over titles and ids.
 
+use std::sync::Arc;
+
 use poise::serenity_prelude as serenity;
 
 use super::reply::{self, limits, Reply, Say};
 use super::{lang_of, send, Context, Error};
 use crate::articles::text;
-use crate::engine::{AskError, SummaryError};
+use crate::engine::{AskError, Engine, SummaryError};
+use crate::lang::Lang;
 
-async fn autocomplete_article(
-    ctx: Context<'_>,
-    partial: &str,
-) -> serenity::CreateAutocompleteResponse {
-    let choices = ctx
-        .data()
-        .engine
+/// The articles whose title or id starts like `partial`, as autocomplete choices.
+pub fn article_choices(engine: &Engine, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = engine
         .complete_article(partial, limits::CHOICES)
         .into_iter()
         .map(|(title, id)| {
@@ -22,6 +21,13 @@ async fn autocomplete_article(
         })
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+async fn autocomplete_article(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    article_choices(&ctx.data().engine, partial)
 }
 
 /// Summarise an article, or a topic across the articles
@@ -54,7 +60,20 @@ pub async fn summary(
     sentences: Option<u8>,
 ) -> Result<(), Error> {
     let lang = lang_of(ctx);
-    let engine = ctx.data().engine.clone();
+    let r = summarize(ctx.data().engine.clone(), article, topic, sentences, lang).await?;
+    send(ctx, &r).await?;
+    Ok(())
+}
+
+/// The reply to /summary: an article's summary, or a topic's best sentences, in `lang`, with
+/// `sentences` sentences (1 to 10, 3 by default).
+pub async fn summarize(
+    engine: Arc<Engine>,
+    article: Option<String>,
+    topic: Option<String>,
+    sentences: Option<u8>,
+    lang: Lang,
+) -> Result<Reply, Error> {
     let n = sentences.unwrap_or(3).clamp(1, 10) as usize;
     let r = match (article, topic) {
         (Some(article), _) => {
@@ -82,11 +101,11 @@ pub async fn summary(
         }
         (None, None) => ephemeral(reply::say(lang, Say::SummaryNeedsSomething)),
     };
-    send(ctx, &r).await?;
-    Ok(())
+    Ok(r)
 }
 
-fn ephemeral(text: String) -> Reply {
+/// A short private reply.
+pub(crate) fn ephemeral(text: String) -> Reply {
     let mut r = Reply {
         content: Some(text),
         embeds: vec![],
