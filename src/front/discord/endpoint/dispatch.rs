@@ -179,6 +179,11 @@ fn defer(
     lang: Lang,
     work: impl Future<Output = Result<Reply, Error>> + Send + 'static,
 ) -> CreateInteractionResponse {
+    if !path_safe(&token) {
+        // the reply could only be delivered to a URL the token would bend: said now instead
+        let error = Err("an interaction token that cannot be in a URL path".into());
+        return message(&settled(error, lang));
+    }
     endpoint.pending.fetch_add(1, Ordering::SeqCst);
     let endpoint = endpoint.clone();
     tokio::spawn(async move {
@@ -187,6 +192,17 @@ fn defer(
         endpoint.pending.fetch_sub(1, Ordering::SeqCst);
     });
     CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(private))
+}
+
+/// Whether an interaction token may go into the path of `…/webhooks/{app}/{token}/…` as it
+/// is: Discord's tokens are letters, digits, `-`, `_` and `.`; nothing that would add a path
+/// segment, a query or a host.
+fn path_safe(token: &str) -> bool {
+    (1..=1000).contains(&token.len())
+        && !token.starts_with('.')
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// A reply, or the apology with an error id that the gateway bot gives.
@@ -240,4 +256,20 @@ async fn deliver(endpoint: &Endpoint, token: &str, r: &Reply) {
         wait *= 2;
     }
     tracing::error!("a deferred reply was not delivered after {TRIES} tries");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_safe;
+
+    #[test]
+    fn only_plain_tokens_go_into_a_url_path() {
+        assert!(path_safe("aW50ZXJhY3Rpb246MTIz.abc-DEF_9"));
+        for bent in [
+            "", "..", "../../x", "a/b", "a?b", "a#b", "a b", "a%2Fb", "é", "@x",
+        ] {
+            assert!(!path_safe(bent), "{bent:?}");
+        }
+        assert!(!path_safe(&"a".repeat(1001)));
+    }
 }
