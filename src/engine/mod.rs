@@ -19,10 +19,13 @@
 //! - `news/` (`web` feature): articles fetched from the web into the corpus, and the feeds
 //!   (→ this module's `Engine`);
 //! - `watch`: the corpus watched for changes (→ this module's `Engine`);
+//! - `generation`: the current generation as files, and a copied one adopted, for machines
+//!   that share generations (→ `index`, this module's `Engine`);
 //! - `lease`: the one lock scheme (builds, a vector cache's writes, the news state), used by
 //!   `index`, `meaning` and `news`; it uses nothing.
 
 pub(crate) mod ask;
+mod generation;
 pub(crate) mod index;
 mod lease;
 pub(crate) mod meaning;
@@ -42,6 +45,10 @@ pub use ask::{
     clean_question, Answer, AskError, Explain, Explained, Hit, QuestionError, Translated,
     MAX_QUESTION_CHARS, MAX_TOP,
 };
+pub use generation::{
+    content_hash, corpus_in_catalog, generation_dir, install, CorpusFile, Generation,
+};
+pub use index::snapshot::Files as GenerationFiles;
 pub use index::{quiet, BuildReport, EmbedReport, IndexError, Progress};
 pub use meaning::vectors::bench_vector_search;
 pub use meaning::{EmbedError, Embedder, Kind, Reader, RerankError, Style};

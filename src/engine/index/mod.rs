@@ -47,6 +47,8 @@ pub enum IndexError {
     Outdated(PathBuf),
     #[error("another build of the index in {0} is running")]
     Busy(PathBuf),
+    #[error("there is no index in {0} yet")]
+    Empty(PathBuf),
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {

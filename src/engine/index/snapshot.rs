@@ -32,6 +32,21 @@ pub struct Snapshot {
     /// vectors (from the cache when the generation opens, then when the passages the cache
     /// lacked are embedded) make a new snapshot, swapped in like a new generation.
     vectors: Option<Arc<VectorSet>>,
+    /// The files this commit is made of, for copying it to another machine.
+    pub files: Arc<Files>,
+}
+
+/// A commit of a generation as files: what a writer publishes and a replica copies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Files {
+    /// Tantivy's `meta.json` of this commit, as loaded: it names the segments, so it is the
+    /// file written last.
+    pub meta: Vec<u8>,
+    /// Every other file of the commit (each segment's files and the catalog), with its size
+    /// in bytes, by name. They are never rewritten: a later commit writes new ones.
+    pub names: Vec<(String, u64)>,
+    /// The catalog's file name (one of `names`).
+    pub catalog: String,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -44,16 +59,38 @@ impl std::fmt::Debug for Snapshot {
     }
 }
 
+/// The files of the commit `metas` describes in `dir`, its catalog named `catalog`.
+fn files_of(dir: &Path, metas: &tantivy::IndexMeta, catalog: &str) -> Result<Files, IndexError> {
+    let unusable = |why: String| IndexError::Unusable(dir.to_path_buf(), why);
+    let meta = serde_json::to_vec_pretty(metas).map_err(|e| unusable(e.to_string()))?;
+    // tantivy lists what a segment may have: those it does not have are left out
+    let mut names: Vec<(String, u64)> = metas
+        .list_segment_files()
+        .into_iter()
+        .chain([PathBuf::from(catalog)])
+        .filter_map(|p| {
+            let size = fs::metadata(dir.join(&p)).ok()?.len();
+            Some((p.to_str()?.to_string(), size))
+        })
+        .collect();
+    names.sort();
+    Ok(Files {
+        meta,
+        names,
+        catalog: catalog.to_string(),
+    })
+}
+
 impl Snapshot {
     /// Opens one generation directory.
     pub fn open(dir: &Path) -> Result<Snapshot, IndexError> {
         let unusable = |why: String| IndexError::Unusable(dir.to_path_buf(), why);
         let index = Index::open_in_dir(dir).map_err(|e| unusable(e.to_string()))?;
         // the catalog of this commit, named in its payload
-        let name = index
-            .load_metas()
-            .map_err(|e| unusable(e.to_string()))?
+        let metas = index.load_metas().map_err(|e| unusable(e.to_string()))?;
+        let name = metas
             .payload
+            .clone()
             .filter(|n| {
                 n.starts_with("catalog-") && n.ends_with(".json") && !n.contains(['/', '\\'])
             })
@@ -92,7 +129,9 @@ impl Snapshot {
                 .u64("flags")
                 .map_err(|e| unusable(e.to_string()))?;
         }
+        let files = Arc::new(files_of(dir, &metas, &name)?);
         Ok(Snapshot {
+            files,
             index,
             reader,
             fields,
@@ -123,6 +162,7 @@ impl Snapshot {
             folded: OnceLock::new(),
             by_id: OnceLock::new(),
             vectors: set.map(Arc::new),
+            files: Arc::clone(&self.files),
         }
     }
 

@@ -154,6 +154,49 @@ impl Store {
         Ok((snapshot, report))
     }
 
+    /// The directory of the generation `name`: a name builds give (`gen-` and digits), so
+    /// one received from elsewhere cannot leave the index directory.
+    pub fn generation_dir(&self, name: &str) -> Result<PathBuf, IndexError> {
+        let digits = name.strip_prefix("gen-").unwrap_or_default();
+        if digits.is_empty() || digits.len() > 40 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(IndexError::Unusable(
+                self.root.clone(),
+                format!("{name:?} is not the name of a generation"),
+            ));
+        }
+        Ok(self.root.join(name))
+    }
+
+    /// Makes the generation `name`, whose files were put in place by a copy from another
+    /// machine, the current one: it is opened first (a partial or broken copy fails here and
+    /// `CURRENT` stays), then `CURRENT` points at it. Generations older than the one before
+    /// it go, and so do files of its directory that its commit no longer names. Nothing else
+    /// writes this index directory: the caller holds the lock.
+    pub fn adopt(&self, name: &str, _lock: &Lease) -> Result<Snapshot, IndexError> {
+        let dir = self.generation_dir(name)?;
+        let snapshot = Snapshot::open(&dir)?;
+        self.point_to(&dir)?;
+        self.clean(&dir);
+        // files an earlier commit of this generation named: segments merged since, catalogs
+        // (questions still reading them keep them open: removing a file does not close it)
+        let named: std::collections::HashSet<&str> = snapshot
+            .files
+            .names
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let tantivys = file.len() > 33
+                && file.as_bytes()[32] == b'.'
+                && file[..32].bytes().all(|b| b.is_ascii_hexdigit());
+            if (tantivys || file.starts_with("catalog-")) && !named.contains(file.as_str()) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(snapshot)
+    }
+
     /// Whether a snapshot is the generation `CURRENT` names (not a fallback).
     pub fn is_current(&self, snapshot: &Snapshot) -> bool {
         self.current().is_some_and(|c| c == snapshot.dir)
