@@ -10,9 +10,13 @@
 //!   server, which the engine is handed behind its own traits;
 //! - `web` (the `web` feature): articles from the web without the network: pages' characters,
 //!   the article in a page, URL keys, and the [`web::Fetch`] seam;
+//! - `cluster` (the `cluster` feature): machines sharing the index's generations through
+//!   NATS JetStream, one writer publishing and `serve-http` replicas following;
 //! - [`config`]: every setting, read once by clap from flags, the environment and `.env`.
 
 pub mod articles;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod front;

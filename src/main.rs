@@ -212,23 +212,86 @@ fn serve_http(setup: Setup, args: &kiosque::config::EndpointArgs) -> anyhow::Res
             return Ok(ExitCode::from(2));
         }
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // a replica answers from the writer's generations, never building its own
+    #[cfg(feature = "cluster")]
+    if let Some(cluster) = settings.cluster.clone() {
+        let corpus = setup.index.join("corpus");
+        let started = kiosque::cluster::replica::start(
+            cluster,
+            &setup.index,
+            &corpus,
+            setup.services.clone(),
+        );
+        let engine = runtime.block_on(started)?;
+        tracing::info!("{} articles indexed", engine.articles(1, 1).total);
+        if engine.has_embedder() {
+            embed_in_background(engine.clone());
+        }
+        return endpoint_outcome(runtime.block_on(endpoint::run(settings, engine)));
+    }
     let engine = std::sync::Arc::new(setup.engine()?);
     tracing::info!("{} articles indexed", engine.articles(1, 1).total);
     let _watcher = watch_corpus(&engine, &setup, settings.watch);
     if engine.has_embedder() {
         embed_in_background(engine.clone());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    match runtime.block_on(endpoint::run(settings, engine)) {
+    endpoint_outcome(runtime.block_on(endpoint::run(settings, engine)))
+}
+
+/// How `serve-http` ends: a key Discord would refuse exits 2.
+#[cfg(feature = "interactions")]
+fn endpoint_outcome(
+    outcome: Result<(), kiosque::front::discord::endpoint::EndpointError>,
+) -> anyhow::Result<ExitCode> {
+    use kiosque::front::discord::endpoint::EndpointError;
+    match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e @ endpoint::EndpointError::Key(_)) => {
+        Err(e @ EndpointError::Key(_)) => {
             eprintln!("kiosque: {e}");
             Ok(ExitCode::from(2))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `kiosque writer`: holds the writer's lease (standing by while another process holds it),
+/// keeps the index up to date with the corpus and publishes every generation through NATS,
+/// until Ctrl-C or SIGTERM. No NATS server set exits 2; a lease lost exits 1, so that a
+/// writer that might no longer be the only one stops writing.
+#[cfg(feature = "cluster")]
+fn writer(setup: Setup, nats: &kiosque::config::NatsArgs, watch: bool) -> anyhow::Result<ExitCode> {
+    use kiosque::cluster::{publish, Shared};
+    let Some(settings) = nats.settings() else {
+        eprintln!(
+            "kiosque: {}",
+            kiosque::config::ConfigError::Missing("KIOSQUE_NATS_URL")
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let shared = Shared::connect(&settings).await?;
+        let lease = shared.take_writer_lease().await;
+        tracing::info!("holding the writer's lease as {}", settings.name);
+        let opened = {
+            let setup = setup.clone();
+            tokio::task::spawn_blocking(move || setup.engine()).await?
+        };
+        let engine = std::sync::Arc::new(opened?);
+        tracing::info!("{} articles indexed", engine.articles(1, 1).total);
+        let _watcher = watch_corpus(&engine, &setup, watch);
+        if engine.has_embedder() {
+            embed_in_background(engine.clone());
+        }
+        let shutdown = kiosque::front::discord::shutdown_signal();
+        publish::run(shared, engine, lease, shutdown).await?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Embeds the passages of the current index the vector cache lacks, in a thread of its own,
@@ -378,6 +441,12 @@ fn run() -> anyhow::Result<ExitCode> {
             embedder: embedder(&config)?,
             ..Services::default()
         },
+        // the writer answers no question
+        #[cfg(feature = "cluster")]
+        Command::Writer { .. } => Services {
+            embedder: embedder(&config)?,
+            ..Services::default()
+        },
         // the bot adds pages and polls feeds
         #[cfg(all(feature = "discord", feature = "web"))]
         Command::Serve(_) => Services {
@@ -398,6 +467,8 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => return serve(setup, &config, args),
         #[cfg(feature = "interactions")]
         Command::ServeHttp(args) => return serve_http(setup, args),
+        #[cfg(feature = "cluster")]
+        Command::Writer { nats, watch } => return writer(setup, nats, *watch),
         Command::Summary {
             article,
             topic,

@@ -27,6 +27,10 @@ pub struct EndpointArgs {
     /// Reindex by itself when the corpus directory changes: on or off
     #[arg(long, env = "KIOSQUE_WATCH", default_value = "on", action = clap::ArgAction::Set, value_parser = watch)]
     pub watch: bool,
+    /// Replicas share the writer's generations through NATS
+    #[cfg(feature = "cluster")]
+    #[command(flatten)]
+    pub cluster: super::NatsArgs,
 }
 
 /// An Ed25519 public key.
@@ -41,6 +45,9 @@ pub struct Endpoint {
     pub application_id: u64,
     pub api_base: Option<String>,
     pub watch: bool,
+    /// Set: a replica, answering from the generations the writer publishes through NATS.
+    #[cfg(feature = "cluster")]
+    pub cluster: Option<crate::cluster::Settings>,
 }
 
 impl EndpointArgs {
@@ -56,6 +63,8 @@ impl EndpointArgs {
                 .ok_or(ConfigError::Missing("DISCORD_APPLICATION_ID"))?,
             api_base: self.api_base.0.clone(),
             watch: self.watch,
+            #[cfg(feature = "cluster")]
+            cluster: self.cluster.settings(),
         })
     }
 }

@@ -318,6 +318,17 @@ pub enum Command {
     /// number of replicas (settings from the environment and .env: see .env.example)
     #[cfg(feature = "interactions")]
     ServeHttp(EndpointArgs),
+    /// Keep the index up to date with the corpus and publish each generation through NATS to
+    /// the `serve-http` replicas, holding the writer's lease (one writer at a time; another
+    /// one stands by until the lease is free)
+    #[cfg(feature = "cluster")]
+    Writer {
+        #[command(flatten)]
+        nats: NatsArgs,
+        /// Reindex by itself when the corpus directory changes: on or off
+        #[arg(long, env = "KIOSQUE_WATCH", default_value = "on", action = clap::ArgAction::Set, value_parser = serve::watch)]
+        watch: bool,
+    },
     /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
     /// a copy of the configured corpus (the corpus and its index are left alone)
     Bench {
@@ -404,8 +415,12 @@ fn given(value: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+#[cfg(feature = "cluster")]
+mod cluster;
 mod endpoint;
 mod serve;
+#[cfg(feature = "cluster")]
+pub use cluster::{NatsArgs, NatsUrls};
 pub use endpoint::{hex, Endpoint, EndpointArgs, PublicKey};
 pub use serve::{ApiBase, Discord, Every, GuildSetting, Ids, ServeArgs};
 

@@ -160,7 +160,8 @@ pub fn registration_body(
     Ok(body)
 }
 
-pub(crate) async fn shutdown_signal() {
+/// Completes at Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -1,0 +1,179 @@
+//! Several machines sharing one index through NATS JetStream, the way Quickwit's searchers
+//! share immutable splits: one writer builds generations and publishes them, any number of
+//! stateless replicas copy each one and answer from it. What is shared, in JetStream:
+//!
+//! - the key-value bucket `kiosque-state`: `CURRENT`, the [`Manifest`] of the generation to
+//!   answer from, switched by compare-and-set only once every file it names is uploaded, and
+//!   `replica.<name>`, what each replica answers from;
+//! - the key-value bucket `kiosque-leases`, whose entries expire: `writer`, the [`lease`] of
+//!   the one process allowed to publish;
+//! - the object store `kiosque-files`: each generation's files (never rewritten: a new commit
+//!   writes new ones) and the corpus files by content hash, for summaries.
+//!
+//! The parts: [`lease`] (a lease in a key-value bucket), [`manifest`] (what `CURRENT` holds,
+//! and the checks a replica makes of it), [`publish`] (the writer), [`replica`] (a replica
+//! following `CURRENT`). The engine knows nothing of NATS: it gives its generation as files
+//! and adopts one copied in place ([`crate::engine::Generation`]).
+
+pub mod lease;
+pub mod manifest;
+pub mod publish;
+pub mod replica;
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv, object_store};
+
+pub use manifest::Manifest;
+
+/// Where the NATS servers are, and how shared state is kept there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The servers, `nats://host:port`; one is enough, the client learns the others.
+    pub urls: Vec<String>,
+    /// Copies JetStream keeps of each bucket (1, or 3 on a three-node cluster).
+    pub replicas: usize,
+    /// This process, as the lease and the replicas' reports name it.
+    pub name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("cannot reach NATS at {0}: {1}")]
+    Connect(String, String),
+    #[error("NATS: {0}")]
+    Nats(String),
+    #[error("the writer's lease was lost: {0}")]
+    LeaseLost(String),
+    #[error("{0}")]
+    Manifest(String),
+    #[error(transparent)]
+    Index(#[from] crate::engine::IndexError),
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Any NATS error, said as it is.
+pub(crate) fn nats(e: impl std::fmt::Display) -> ClusterError {
+    ClusterError::Nats(e.to_string())
+}
+
+pub(crate) const STATE: &str = "kiosque-state";
+pub(crate) const LEASES: &str = "kiosque-leases";
+pub(crate) const FILES: &str = "kiosque-files";
+/// The key of the generation to answer from, in [`STATE`].
+pub(crate) const CURRENT: &str = "CURRENT";
+
+/// A connection to NATS and the buckets kiosque shares there.
+#[derive(Clone)]
+pub struct Shared {
+    pub(crate) state: kv::Store,
+    pub(crate) leases: kv::Store,
+    pub(crate) files: object_store::ObjectStore,
+    pub(crate) settings: Settings,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("urls", &self.settings.urls)
+            .finish()
+    }
+}
+
+impl Shared {
+    /// Connects, and opens the buckets (creating those that are missing). The client then
+    /// reconnects by itself, to any server of the cluster, for as long as the process runs.
+    pub async fn connect(settings: &Settings) -> Result<Shared, ClusterError> {
+        let addrs: Vec<async_nats::ServerAddr> = settings
+            .urls
+            .iter()
+            .map(|u| u.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| ClusterError::Connect(settings.urls.join(","), format!("{e}")))?;
+        let client = async_nats::ConnectOptions::new()
+            .name(&settings.name)
+            .connection_timeout(Duration::from_secs(2))
+            .connect(addrs)
+            .await
+            .map_err(|e| ClusterError::Connect(settings.urls.join(","), e.to_string()))?;
+        let mut js = jetstream::new(client);
+        js.set_timeout(Duration::from_secs(5));
+        let state = key_value(&js, STATE, Duration::ZERO, settings.replicas).await?;
+        let leases = key_value(&js, LEASES, lease::TTL, settings.replicas).await?;
+        let files = match js.get_object_store(FILES).await {
+            Ok(store) => store,
+            Err(_) => js
+                .create_object_store(object_store::Config {
+                    bucket: FILES.to_string(),
+                    num_replicas: settings.replicas,
+                    ..Default::default()
+                })
+                .await
+                .or(match js.get_object_store(FILES).await {
+                    // another process created it first
+                    Ok(store) => Ok(store),
+                    Err(e) => Err(nats(e)),
+                })?,
+        };
+        Ok(Shared {
+            state,
+            leases,
+            files,
+            settings: settings.clone(),
+        })
+    }
+
+    /// Takes the writer's lease, waiting while another process holds it.
+    pub async fn take_writer_lease(&self) -> lease::Held {
+        lease::take(&self.leases, "writer", &self.settings.name).await
+    }
+
+    /// The manifest `CURRENT` holds, with its revision; None when nothing was published.
+    pub async fn current(&self) -> Result<Option<(Manifest, u64)>, ClusterError> {
+        match self.state.entry(CURRENT).await.map_err(nats)? {
+            Some(e) if e.operation == kv::Operation::Put => {
+                Ok(Some((Manifest::parse(&e.value)?, e.revision)))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Opens the key-value bucket `bucket`, creating it when missing (entries expire after
+/// `max_age` unless it is zero; one value a key is kept).
+async fn key_value(
+    js: &jetstream::Context,
+    bucket: &str,
+    max_age: Duration,
+    replicas: usize,
+) -> Result<kv::Store, ClusterError> {
+    if let Ok(store) = js.get_key_value(bucket).await {
+        return Ok(store);
+    }
+    let created = js
+        .create_key_value(kv::Config {
+            bucket: bucket.to_string(),
+            history: 1,
+            max_age,
+            num_replicas: replicas.max(1),
+            ..Default::default()
+        })
+        .await;
+    match created {
+        Ok(store) => Ok(store),
+        // another process created it first
+        Err(e) => js.get_key_value(bucket).await.map_err(|_| nats(e)),
+    }
+}
+
+/// The current time in milliseconds since 1970, as manifests and reports carry it.
+pub(crate) fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
