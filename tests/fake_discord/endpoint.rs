@@ -52,7 +52,14 @@ impl FakeDiscord {
     /// Sends `payload` (an interaction, as [`super::slash_command`] makes it) to the endpoint
     /// at `url`, signed now by [`Self::signing_key`], and records a 2xx response as its
     /// callback.
-    pub async fn post_interaction(&self, url: &str, mut payload: Value) -> Answered {
+    pub async fn post_interaction(&self, url: &str, payload: Value) -> Answered {
+        self.try_post_interaction(url, payload)
+            .await
+            .expect("the endpoint answers")
+    }
+
+    /// [`Self::post_interaction`], None when nothing answers at `url` (a replica killed).
+    pub async fn try_post_interaction(&self, url: &str, mut payload: Value) -> Option<Answered> {
         self.remember_interaction(&mut payload);
         let body = payload.to_string().into_bytes();
         let now = SystemTime::now()
@@ -61,7 +68,7 @@ impl FakeDiscord {
             .as_secs()
             .to_string();
         let signature = Self::sign(&Self::signing_key(), &now, &body);
-        let answered = post_raw(url, Some(&signature), Some(&now), body).await;
+        let answered = try_post_raw(url, Some(&signature), Some(&now), body).await?;
         if (200..300).contains(&answered.status) {
             let id = payload["id"].as_str().unwrap_or_default().to_string();
             let token = payload["token"].as_str().unwrap_or_default().to_string();
@@ -87,7 +94,7 @@ impl FakeDiscord {
                     .insert(index, (status.as_u16(), v));
             }
         }
-        answered
+        Some(answered)
     }
 }
 
@@ -98,6 +105,18 @@ pub async fn post_raw(
     timestamp: Option<&str>,
     body: Vec<u8>,
 ) -> Answered {
+    try_post_raw(url, signature, timestamp, body)
+        .await
+        .expect("the endpoint answers")
+}
+
+/// [`post_raw`], None when nothing answers at `url`.
+pub async fn try_post_raw(
+    url: &str,
+    signature: Option<&str>,
+    timestamp: Option<&str>,
+    body: Vec<u8>,
+) -> Option<Answered> {
     let client = reqwest::Client::new();
     let mut request = client
         .post(url)
@@ -109,9 +128,9 @@ pub async fn post_raw(
     if let Some(t) = timestamp {
         request = request.header("x-signature-timestamp", t);
     }
-    let response = request.send().await.expect("the endpoint answers");
+    let response = request.send().await.ok()?;
     let status = response.status().as_u16();
-    let body = response.bytes().await.unwrap_or_default().to_vec();
+    let body = response.bytes().await.ok()?.to_vec();
     let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    Answered { status, body, json }
+    Some(Answered { status, body, json })
 }

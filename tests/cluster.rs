@@ -1,0 +1,475 @@
+//! The cluster on loopback (`scripts/cluster.sh`'s configurations): three NATS nodes, two
+//! writers (one holds the lease, the other stands by), three `serve-http` replicas and nginx
+//! in front. The fake Discord sends 2,000 signed `/ask` interactions through nginx at about
+//! 100 a second while a random replica is killed (SIGKILL) and restarted every 5 s, one NATS
+//! node is killed and later restarted, the writer is killed right after it commits an
+//! article and before it could publish it, and three articles are added. Printed and
+//! asserted: no interaction lost (each got an inline answer, or a deferral and then its
+//! PATCH), no conflicting duplicate, and every new article answerable on every replica
+//! within 2 s of its publication.
+//!
+//! It needs Debian's `nats-server` and `nginx`: ignored by a plain `cargo test`, run by CI
+//! (`.ci/run` installs both).
+
+mod common;
+mod fake_discord;
+
+#[path = "harness/cluster.rs"]
+mod cluster;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cluster::{listening, Layout, Proc};
+use fake_discord::{slash_command, Asker, FakeDiscord};
+use serde_json::{json, Value};
+
+const ASKS: u64 = 2000;
+/// Between two interactions sent: 100 a second.
+const EVERY: Duration = Duration::from_millis(10);
+const FRESH: Duration = Duration::from_secs(2);
+
+fn kiosque_env(layout: &Layout, fake: &FakeDiscord, name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("KIOSQUE_NATS_URL", layout.nats_url()),
+        ("KIOSQUE_NATS_REPLICAS", "3".into()),
+        ("KIOSQUE_NAME", name.into()),
+        (
+            "RUST_LOG",
+            "warn,kiosque=info,kiosque::cluster=debug".into(),
+        ),
+        ("KIOSQUE_THESAURUS", "off".into()),
+        ("KIOSQUE_DICTIONARY_DIR", "off".into()),
+        ("KIOSQUE_EMBEDDINGS_URL", String::new()),
+        ("DISCORD_PUBLIC_KEY", FakeDiscord::public_key_hex()),
+        (
+            "DISCORD_APPLICATION_ID",
+            FakeDiscord::APPLICATION_ID.to_string(),
+        ),
+        ("DISCORD_API_BASE", fake.base_url()),
+    ]
+}
+
+fn kiosque(layout: &Layout, fake: &FakeDiscord, name: &str, args: &[&str]) -> Proc {
+    Proc::new(
+        name,
+        env!("CARGO_BIN_EXE_kiosque"),
+        args,
+        &kiosque_env(layout, fake, name),
+        &layout.dir,
+    )
+}
+
+/// An article only the test knows of, and a question only it answers.
+fn article(n: u32) -> (String, String, String) {
+    let word = format!("Ouadanexa{n}");
+    let text = format!(
+        "Le chalutier {word} au port de Nouadhibou\n\nLe chalutier {word} a débarqué {n} tonnes de poulpes au port de Nouadhibou, en Mauritanie, après deux semaines en mer.\n"
+    );
+    let question = format!("Qu'a débarqué le chalutier {word} ?");
+    (word, text, question)
+}
+
+/// `/ask` as a member, numbered `n`.
+fn ask(n: u64, question: &str) -> Value {
+    slash_command(
+        1_300_000_000_000_000_000 + n,
+        &format!("chaos-token-{n}"),
+        "ask",
+        json!([{"name": "question", "type": 3, "value": question}]),
+        &Asker::member(1_400_000_000_000_000_000 + n % 997),
+    )
+}
+
+/// Polls `url` (one replica) with `question` until the reply names `word`; when.
+async fn answerable(
+    fake: Arc<FakeDiscord>,
+    url: String,
+    question: String,
+    word: String,
+    n0: u64,
+) -> Instant {
+    let mut n = n0;
+    loop {
+        let reply = tokio::time::timeout(
+            Duration::from_secs(2),
+            fake.try_post_interaction(&url, ask(n, &question)),
+        )
+        .await;
+        n += 1;
+        if let Ok(Some(a)) = reply.map(|a| a.filter(|a| a.status == 200)) {
+            if String::from_utf8_lossy(&a.body).contains(&word) {
+                return Instant::now();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "txt") {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs nats-server and nginx (apt-get install nats-server nginx; see .ci/run)"]
+async fn the_cluster_loses_nothing_while_replicas_a_nats_node_and_the_writer_die() {
+    let ws = common::Workspace::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&root.join("tests/fixtures/dev-corpus"), &ws.corpus());
+    let questions: Vec<String> =
+        std::fs::read_to_string(root.join("tests/fixtures/dev-corpus-questions.jsonl"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["q"].as_str().map(str::to_string))
+            .collect();
+    assert!(questions.len() >= 10);
+    let dir = ws.dir.path().join("cluster");
+    std::fs::create_dir_all(&dir).unwrap();
+    let layout = Layout::new(&dir);
+    layout.configure();
+    let fake = Arc::new(FakeDiscord::start().await);
+    let corpus = ws.corpus();
+    let corpus = corpus.to_str().unwrap();
+
+    let mut nats: Vec<Proc> = (0..3).map(|i| layout.nats_node(i)).collect();
+    for node in &mut nats {
+        node.start();
+    }
+    for p in &layout.nats {
+        assert!(listening(&format!("127.0.0.1:{p}"), Duration::from_secs(20)).await);
+    }
+    let index = |name: &str| dir.join(name).join("index").display().to_string();
+    let mut writer_a = kiosque(
+        &layout,
+        &fake,
+        "writer-a",
+        &["writer", "--corpus", corpus, "--index", &index("writer-a")],
+    );
+    let mut writer_b = kiosque(
+        &layout,
+        &fake,
+        "writer-b",
+        &["writer", "--corpus", corpus, "--index", &index("writer-b")],
+    );
+    writer_a.start();
+    assert!(
+        writer_a
+            .wait_for("published generation #", 1, Duration::from_secs(90))
+            .await,
+        "{}",
+        writer_a.log()
+    );
+    writer_b.start();
+    assert!(
+        writer_b
+            .wait_for("standing by", 1, Duration::from_secs(30))
+            .await,
+        "{}",
+        writer_b.log()
+    );
+
+    let mut replicas: Vec<Proc> = layout
+        .replicas
+        .iter()
+        .enumerate()
+        .map(|(i, addr)| {
+            let name = format!("replica-{}", i + 1);
+            let index = index(&name);
+            kiosque(
+                &layout,
+                &fake,
+                &name,
+                &["serve-http", "--listen", addr, "--index", &index],
+            )
+        })
+        .collect();
+    for r in &mut replicas {
+        r.start();
+    }
+    for (r, addr) in replicas.iter().zip(&layout.replicas) {
+        assert!(
+            listening(addr, Duration::from_secs(60)).await,
+            "{}",
+            r.log()
+        );
+    }
+    let mut nginx = layout.nginx();
+    nginx.start();
+    let front = format!("127.0.0.1:{}", layout.front);
+    assert!(
+        listening(&front, Duration::from_secs(20)).await,
+        "{}",
+        nginx.log()
+    );
+    let front_url = format!("http://{front}/interactions");
+    let first = fake
+        .post_interaction(&front_url, ask(ASKS + 1, &questions[0]))
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.json);
+
+    // 2,000 questions at 100 a second through nginx
+    let started = Instant::now();
+    let sender = {
+        let (fake, url, questions) = (fake.clone(), front_url.clone(), questions.clone());
+        tokio::spawn(async move {
+            let mut sent = Vec::new();
+            for n in 0..ASKS {
+                tokio::time::sleep_until((started + EVERY * n as u32).into()).await;
+                let (fake, url) = (fake.clone(), url.clone());
+                let q = questions[n as usize % questions.len()].clone();
+                sent.push(tokio::spawn(async move {
+                    let a = fake.post_interaction(&url, ask(n, &q)).await;
+                    (n, a.status, a.json)
+                }));
+            }
+            let mut answered = Vec::new();
+            for s in sent {
+                answered.push(s.await.unwrap());
+            }
+            answered
+        })
+    };
+
+    // a random replica killed and restarted every 5 s, from 2.5 s; a NATS node killed at 4 s
+    // and restarted at 12 s
+    let chaos = tokio::spawn(async move {
+        let mut seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos() as u64
+            | 1;
+        println!("chaos seed {seed}");
+        let mut kills = Vec::new();
+        let events = [
+            (2.5, 'r'),
+            (4.0, 'k'),
+            (7.5, 'r'),
+            (12.0, 's'),
+            (12.5, 'r'),
+            (17.5, 'r'),
+        ];
+        for (at, what) in events {
+            tokio::time::sleep_until((started + Duration::from_secs_f64(at)).into()).await;
+            let now = started.elapsed().as_secs_f64();
+            match what {
+                'k' => {
+                    nats[1].kill();
+                    println!("{now:>5.1} s: killed nats-2");
+                }
+                's' => {
+                    nats[1].start();
+                    println!("{now:>5.1} s: restarted nats-2");
+                }
+                _ => {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    let i = (seed % 3) as usize;
+                    replicas[i].kill();
+                    replicas[i].start();
+                    println!("{now:>5.1} s: killed and restarted {}", replicas[i].name);
+                    kills.push(i + 1);
+                }
+            }
+        }
+        (replicas, nats, kills)
+    });
+
+    // three articles: the first one's writer is killed as soon as it has committed it
+    let replica_urls: Vec<String> = layout
+        .replicas
+        .iter()
+        .map(|a| format!("http://{a}/interactions"))
+        .collect();
+    let mut fresh = Vec::new();
+    let mut probe = 10_000_000;
+    for (n, at) in [(1u32, 5u64), (2, 12), (3, 16)] {
+        tokio::time::sleep_until((started + Duration::from_secs(at)).into()).await;
+        let (word, text, question) = article(n);
+        // writer-b takes over when writer-a dies, and stays the writer after
+        let publisher = &writer_b;
+        let before = publisher.count("published generation #");
+        // its commit of the article: when it opens its index after taking over (a build or a
+        // refresh), then when it reindexes
+        let commit = if n == 1 {
+            " articles indexed"
+        } else {
+            "the corpus changed: reindexed"
+        };
+        let commits = publisher.count(commit);
+        let a_published = writer_a.count("published generation #");
+        let reindexed = writer_a.count("the corpus changed: reindexed");
+        ws.write(&format!("chalutier-{n}.txt"), text.as_bytes());
+        let pollers: Vec<_> = replica_urls
+            .iter()
+            .map(|url| {
+                probe += 1_000_000;
+                tokio::spawn(answerable(
+                    fake.clone(),
+                    url.clone(),
+                    question.clone(),
+                    word.clone(),
+                    probe,
+                ))
+            })
+            .collect();
+        if n == 1 {
+            // the writer dies between its commit and its publication (or while publishing)
+            assert!(
+                writer_a
+                    .wait_for(
+                        "the corpus changed: reindexed",
+                        reindexed + 1,
+                        Duration::from_secs(20)
+                    )
+                    .await,
+                "{}",
+                writer_a.log()
+            );
+            writer_a.kill();
+            let published = writer_a.count("published generation #") > a_published;
+            println!(
+                "{:>5.1} s: killed writer-a right after it committed article 1 ({})",
+                started.elapsed().as_secs_f64(),
+                if published {
+                    "it had published it"
+                } else {
+                    "before it published it"
+                }
+            );
+        }
+        assert!(
+            publisher
+                .wait_for(commit, commits + 1, Duration::from_secs(30))
+                .await,
+            "{}",
+            publisher.log()
+        );
+        let committed = Instant::now();
+        assert!(
+            publisher
+                .wait_for(
+                    "published generation #",
+                    before + 1,
+                    Duration::from_secs(30)
+                )
+                .await,
+            "{}",
+            publisher.log()
+        );
+        println!(
+            "{:>5.1} s: article {n} committed by {}, published {:.3} s later",
+            started.elapsed().as_secs_f64(),
+            publisher.name,
+            committed.elapsed().as_secs_f64()
+        );
+        if n == 1 {
+            writer_a.start();
+        }
+        for p in pollers {
+            let when = tokio::time::timeout(Duration::from_secs(30), p)
+                .await
+                .expect("the new article answerable on every replica within 30 s")
+                .unwrap();
+            fresh.push(when.saturating_duration_since(committed).as_secs_f64());
+        }
+    }
+
+    let answered = sender.await.unwrap();
+    let (replicas, nats, kills) = chaos.await.unwrap();
+    println!(
+        "sent {ASKS} interactions in {:.1} s; replicas killed: {:?}",
+        started.elapsed().as_secs_f64(),
+        kills
+    );
+    // deferred replies have a little longer to come
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // what each interaction got: its inline answer, and the PATCHes of its @original
+    let mut patches: HashMap<String, Vec<Value>> = HashMap::new();
+    for r in fake.requests() {
+        if r.method == "PATCH" && r.path.ends_with("/messages/@original") {
+            let token = r.path.split('/').nth(5).unwrap_or_default().to_string();
+            patches.entry(token).or_default().push(r.body.clone());
+        }
+    }
+    let (mut lost, mut conflicting, mut inline, mut deferred) = (vec![], vec![], 0, 0);
+    for (n, status, body) in &answered {
+        let token = format!("chaos-token-{n}");
+        let edits = patches.get(&token).map(Vec::as_slice).unwrap_or_default();
+        match (status, body["type"].as_u64()) {
+            (200, Some(4)) => {
+                inline += 1;
+                if !edits.is_empty() {
+                    conflicting.push(*n);
+                }
+            }
+            (200, Some(5)) => {
+                deferred += 1;
+                if edits.is_empty() {
+                    lost.push(format!("{n}: deferred, never edited"));
+                } else if edits.iter().any(|e| e != &edits[0]) {
+                    conflicting.push(*n);
+                }
+            }
+            _ => lost.push(format!("{n}: {status} {body}")),
+        }
+    }
+    fresh.sort_by(f64::total_cmp);
+    println!(
+        "chaos: {} interactions, {inline} inline, {deferred} deferred, {} lost, {} conflicting; new article answerable on all 3 replicas after its commit: p50 {:.3} s, p99 {:.3} s, max {:.3} s ({} measures)",
+        answered.len(),
+        lost.len(),
+        conflicting.len(),
+        percentile(&fresh, 0.5),
+        percentile(&fresh, 0.99),
+        fresh.last().unwrap(),
+        fresh.len()
+    );
+    let logs = || {
+        let mut all = String::new();
+        for p in replicas
+            .iter()
+            .chain(&nats)
+            .chain([&writer_a, &writer_b, &nginx])
+        {
+            let log = p.log();
+            let tail: Vec<&str> = log
+                .lines()
+                .rev()
+                .filter(|l| !l.contains("consumer leader"))
+                .take(60)
+                .collect();
+            all += &format!(
+                "--- {}\n{}\n",
+                p.name,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        all
+    };
+    assert!(
+        lost.is_empty(),
+        "lost: {:?}\n{}",
+        &lost[..lost.len().min(20)],
+        logs()
+    );
+    assert!(conflicting.is_empty(), "conflicting: {conflicting:?}");
+    assert!(
+        fresh.iter().all(|&s| s <= FRESH.as_secs_f64()),
+        "freshness {fresh:?}\n{}",
+        logs()
+    );
+}
