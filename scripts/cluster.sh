@@ -120,6 +120,11 @@ EOF
   } >"$dir/nginx.conf"
 }
 
+replica_names() {
+  local i
+  for i in "${!REPLICAS[@]}"; do echo "replica-$((i + 1))"; done
+}
+
 started() { # name pidfile
   [ -f "$2" ] && kill -0 "$(cat "$2")" 2>/dev/null
 }
@@ -137,13 +142,13 @@ start() { # name, then the command
   echo "$name: pid $!, log $CLUSTER_DIR/$name.log"
 }
 
-wait_port() { # host:port
+wait_port() { # host:port [seconds]
   local i
-  for i in $(seq 1 200); do
+  for i in $(seq 1 $((${2:-20} * 10))); do
     if (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; then return 0; fi
     sleep 0.1
   done
-  echo "nothing listens on $1 after 20 s" >&2
+  echo "nothing listens on $1 after ${2:-20} s" >&2
   return 1
 }
 
@@ -151,9 +156,14 @@ up() {
   command -v nats-server >/dev/null || { echo "nats-server is missing: apt-get install nats-server" >&2; exit 1; }
   [ -x "$NGINX" ] || { echo "nginx is missing: apt-get install nginx" >&2; exit 1; }
   if [ ! -x "$KIOSQUE" ]; then cargo build --release; fi
-  if [ -f .env ]; then set -a; . ./.env; set +a; fi
-  : "${DISCORD_PUBLIC_KEY:?set DISCORD_PUBLIC_KEY (see .env.example)}"
-  : "${DISCORD_APPLICATION_ID:?set DISCORD_APPLICATION_ID (see .env.example)}"
+  # kiosque reads .env itself (what the environment sets wins)
+  local var
+  for var in DISCORD_PUBLIC_KEY DISCORD_APPLICATION_ID; do
+    if [ -z "${!var:-}" ] && ! grep -q "^$var=." .env 2>/dev/null; then
+      echo "set $var in the environment or in .env (see .env.example)" >&2
+      exit 2
+    fi
+  done
   configure
   local i
   for i in 1 2 3; do
@@ -164,11 +174,12 @@ up() {
   KIOSQUE_NATS_URL="$(nats_url)"
   start writer env KIOSQUE_NAME=writer "$KIOSQUE" writer \
     --corpus "${KIOSQUE_CORPUS:-corpus}" --index "$CLUSTER_DIR/writer/index"
-  for i in 0 1 2; do
+  for i in "${!REPLICAS[@]}"; do
     start "replica-$((i + 1))" env KIOSQUE_NAME="replica-$((i + 1))" "$KIOSQUE" serve-http \
       --listen "${REPLICAS[$i]}" --index "$CLUSTER_DIR/replica-$((i + 1))/index"
   done
-  for i in 0 1 2; do wait_port "${REPLICAS[$i]}"; done
+  # a replica listens once it has the writer's first generation
+  for i in "${!REPLICAS[@]}"; do wait_port "${REPLICAS[$i]}" 120; done
   start nginx "$NGINX" -p "$CLUSTER_DIR/nginx" -c "$CLUSTER_DIR/nginx.conf" -g "daemon off;"
   wait_port "$FRONT"
   echo "the interactions endpoint is http://$FRONT/interactions (put TLS in front for Discord)"
@@ -176,7 +187,7 @@ up() {
 
 down() {
   local name pid stopped=()
-  for name in nginx replica-1 replica-2 replica-3 writer nats-1 nats-2 nats-3; do
+  for name in nginx $(replica_names) writer nats-1 nats-2 nats-3; do
     pid="$CLUSTER_DIR/$name.pid"
     if started "$name" "$pid"; then
       kill "$(cat "$pid")" 2>/dev/null || true
@@ -194,7 +205,7 @@ down() {
 
 status() {
   local name pid
-  for name in nats-1 nats-2 nats-3 writer replica-1 replica-2 replica-3 nginx; do
+  for name in nats-1 nats-2 nats-3 writer $(replica_names) nginx; do
     pid="$CLUSTER_DIR/$name.pid"
     if started "$name" "$pid"; then echo "$name: runs (pid $(cat "$pid"))"; else echo "$name: stopped"; fi
   done

@@ -43,9 +43,13 @@ pub struct Copied {
 /// again.
 pub async fn follow(settings: Settings, engine: Arc<Engine>) {
     let mut said = false;
+    let started = Instant::now();
     let shared = loop {
         match Shared::connect(&settings).await {
-            Ok(shared) => break shared,
+            Ok(shared) => {
+                tracing::debug!("connected to NATS in {} ms", started.elapsed().as_millis());
+                break shared;
+            }
             Err(e) => {
                 if !said {
                     tracing::warn!("{e}: answering from the generation in hand until it answers");
@@ -58,61 +62,69 @@ pub async fn follow(settings: Settings, engine: Arc<Engine>) {
     if said {
         tracing::info!("NATS answers: following the published index");
     }
-    let mut adopted = None;
-    loop {
-        if let Err(e) = follow_with(&shared, &engine, &mut adopted).await {
-            tracing::warn!(
-                "following the published index: {e}; answering from the generation in hand"
-            );
-        }
-        tokio::time::sleep(LOOK_EVERY).await;
-    }
+    follow_with(&shared, &engine).await;
 }
 
-/// Follows `CURRENT` with one watch; returns when it breaks. `adopted` is the revision of
-/// `CURRENT` adopted last.
-async fn follow_with(
-    shared: &Shared,
-    engine: &Arc<Engine>,
-    adopted: &mut Option<u64>,
-) -> Result<(), ClusterError> {
-    let mut look = tokio::time::interval(LOOK_EVERY);
-    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut watch = None;
-    loop {
-        if watch.is_none() {
-            // without a watch, CURRENT is still read at every tick
+/// The longest wait for one read of `CURRENT`: a request to a server that just died is not
+/// answered, and the next tick tries again.
+const READ_WITHIN: Duration = Duration::from_secs(1);
+
+/// Watches `CURRENT` in a task of its own, sending each value and revision to `tx`; a watch
+/// that breaks is opened again. Opening one can take seconds while a NATS node is down: the
+/// follower reads `CURRENT` meanwhile.
+fn watch_current(shared: Shared, tx: tokio::sync::mpsc::Sender<(bytes::Bytes, u64)>) {
+    tokio::spawn(async move {
+        loop {
             match shared.state.watch_with_history(CURRENT).await {
-                Ok(w) => watch = Some(w),
+                Ok(mut watch) => {
+                    while let Some(entry) = watch.next().await {
+                        match entry {
+                            Ok(e) if e.operation == kv::Operation::Put => {
+                                if tx.send((e.value, e.revision)).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::debug!("the watch of CURRENT broke: {e}");
+                                break;
+                            }
+                        }
+                    }
+                }
                 Err(e) => tracing::debug!("watching CURRENT: {e}"),
             }
+            tokio::time::sleep(LOOK_EVERY).await;
         }
-        let next = async {
-            match watch.as_mut() {
-                Some(w) => w.next().await,
-                None => std::future::pending().await,
-            }
-        };
+    });
+}
+
+/// Follows `CURRENT`: what its watch says, and what a read every [`LOOK_EVERY`] says; adopts
+/// each new generation, for as long as the process runs.
+async fn follow_with(shared: &Shared, engine: &Arc<Engine>) {
+    // the revision of CURRENT adopted last
+    let adopted = &mut None;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    watch_current(shared.clone(), tx);
+    let mut look = tokio::time::interval(LOOK_EVERY);
+    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let read = tokio::time::timeout(READ_WITHIN, shared.state.entry(CURRENT));
         let (value, revision) = tokio::select! {
-            entry = next => match entry {
-                Some(Ok(e)) if e.operation == kv::Operation::Put => (e.value, e.revision),
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => {
-                    tracing::debug!("the watch of CURRENT broke: {e}");
-                    watch = None;
-                    continue;
-                }
-                None => {
-                    watch = None;
-                    continue;
-                }
-            },
-            _ = look.tick() => match shared.state.entry(CURRENT).await {
-                Ok(Some(e)) if e.operation == kv::Operation::Put && Some(e.revision) != *adopted => {
+            Some(seen) = rx.recv() => seen,
+            _ = look.tick() => match read.await {
+                Ok(Ok(Some(e))) if e.operation == kv::Operation::Put && Some(e.revision) != *adopted => {
                     (e.value, e.revision)
                 }
-                Ok(_) => continue,
-                Err(e) => return Err(nats(e)),
+                Ok(Ok(_)) => continue,
+                Ok(Err(e)) => {
+                    tracing::debug!("reading CURRENT: {e}");
+                    continue;
+                }
+                Err(_) => {
+                    tracing::debug!("reading CURRENT: no answer within {READ_WITHIN:?}");
+                    continue;
+                }
             },
         };
         if Some(revision) == *adopted {
