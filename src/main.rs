@@ -149,6 +149,10 @@ fn serve(
             return Ok(ExitCode::from(2));
         }
     };
+    #[cfg(feature = "cluster")]
+    if let Some(cluster) = args.cluster.settings() {
+        return serve_gateway(setup, discord, cluster);
+    }
     let engine = std::sync::Arc::new(setup.engine()?);
     tracing::info!(
         "{} articles indexed; connecting to Discord",
@@ -198,6 +202,63 @@ fn watch_corpus(
             None
         }
     }
+}
+
+/// Whether `serve` is the gateway of machines that share the index (NATS is set).
+#[cfg(all(feature = "discord", feature = "web"))]
+fn is_gateway(args: &kiosque::config::ServeArgs) -> bool {
+    #[cfg(feature = "cluster")]
+    return args.cluster.settings().is_some();
+    #[cfg(not(feature = "cluster"))]
+    return false;
+}
+
+/// `kiosque serve` with NATS: the gateway for mentions and direct messages, answering from
+/// the writer's generations like a replica. One process at a time holds the `gateway` lease
+/// and connects; the others stand by until it is let go or expires, so a mention is answered
+/// once. A lease lost exits 1: another process may be connecting.
+#[cfg(feature = "cluster")]
+fn serve_gateway(
+    setup: Setup,
+    discord: kiosque::config::Discord,
+    cluster: kiosque::cluster::Settings,
+) -> anyhow::Result<ExitCode> {
+    use kiosque::cluster::{replica, Shared};
+    use kiosque::front::discord::ServeError;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let shared = Shared::connect(&cluster).await?;
+        let mut lease = shared.take_gateway_lease().await;
+        tracing::info!("holding the gateway lease as {}", cluster.name);
+        let corpus = setup.index.join("corpus");
+        let engine = replica::start(cluster, &setup.index, &corpus, setup.services.clone()).await?;
+        tracing::info!(
+            "{} articles indexed; connecting to Discord",
+            engine.articles(1, 1).total
+        );
+        if engine.has_embedder() {
+            embed_in_background(engine.clone());
+        }
+        tokio::select! {
+            outcome = kiosque::front::discord::run(discord, engine) => match outcome {
+                Ok(()) => {
+                    lease.release().await;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ ServeError::TokenRejected) => {
+                    eprintln!("kiosque: {e}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            },
+            why = lease.lost() => {
+                tracing::error!("the gateway lease was lost ({why}): leaving Discord's gateway to the process that takes it");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    })
 }
 
 /// `kiosque serve-http`: the slash commands over Discord's HTTP interactions endpoint, until
@@ -449,8 +510,13 @@ fn run() -> anyhow::Result<ExitCode> {
         },
         // the bot adds pages and polls feeds
         #[cfg(all(feature = "discord", feature = "web"))]
-        Command::Serve(_) => Services {
-            news: Some(newsroom(&config)?),
+        Command::Serve(ref args) => Services {
+            // with NATS, news come to the writer, not to the gateway
+            news: if is_gateway(args) {
+                None
+            } else {
+                Some(newsroom(&config)?)
+            },
             ..services(&config)?
         },
         _ => services(&config)?,

@@ -16,13 +16,15 @@ mod fake_discord;
 
 #[path = "harness/cluster.rs"]
 mod cluster;
+#[path = "harness/bot.rs"]
+mod harness;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cluster::{listening, Layout, Proc};
+use cluster::{free_port, listening, Layout, Proc};
 use fake_discord::{slash_command, Asker, FakeDiscord};
 use serde_json::{json, Value};
 
@@ -471,5 +473,126 @@ async fn the_cluster_loses_nothing_while_replicas_a_nats_node_and_the_writer_die
         fresh.iter().all(|&s| s <= FRESH.as_secs_f64()),
         "freshness {fresh:?}\n{}",
         logs()
+    );
+}
+
+/// `kiosque serve` with NATS: one gateway connects to Discord, a second one stands by without
+/// connecting, and takes over (within the lease's 6 s) when the first is killed. Both answer
+/// from the writer's generation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nats-server (apt-get install nats-server; see .ci/run)"]
+async fn one_gateway_at_a_time_and_the_standby_takes_over() {
+    let ws = common::Workspace::new();
+    let dir = ws.dir.path().join("cluster");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port("127.0.0.1").to_string();
+    let store = dir.join("nats").display().to_string();
+    let mut nats = Proc::new(
+        "nats",
+        "nats-server",
+        &["-js", "-a", "127.0.0.1", "-p", &port, "-sd", &store],
+        &[],
+        &dir,
+    );
+    nats.start();
+    assert!(listening(&format!("127.0.0.1:{port}"), Duration::from_secs(20)).await);
+    let fake = FakeDiscord::start().await;
+    let env = |name: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("KIOSQUE_NATS_URL", format!("nats://127.0.0.1:{port}")),
+            ("KIOSQUE_NAME", name.into()),
+            ("RUST_LOG", "warn,kiosque=info".into()),
+            ("KIOSQUE_THESAURUS", "off".into()),
+            ("KIOSQUE_DICTIONARY_DIR", "off".into()),
+            ("KIOSQUE_EMBEDDINGS_URL", String::new()),
+            ("DISCORD_TOKEN", FakeDiscord::TOKEN.into()),
+            ("DISCORD_API_BASE", fake.base_url()),
+            ("DISCORD_GUILD_ID", FakeDiscord::GUILD_ID.to_string()),
+        ]
+    };
+    let bin = env!("CARGO_BIN_EXE_kiosque");
+    let index = |name: &str| dir.join(name).display().to_string();
+    let corpus = ws.corpus().display().to_string();
+    let mut writer = Proc::new(
+        "writer",
+        bin,
+        &["writer", "--corpus", &corpus, "--index", &index("writer")],
+        &env("writer"),
+        &dir,
+    );
+    writer.start();
+    assert!(
+        writer
+            .wait_for("published generation #", 1, Duration::from_secs(60))
+            .await,
+        "{}",
+        writer.log()
+    );
+    let gateway = |name: &str| {
+        Proc::new(
+            name,
+            bin,
+            &["serve", "--index", &index(name)],
+            &env(name),
+            &dir,
+        )
+    };
+    let (mut a, mut b) = (gateway("gateway-a"), gateway("gateway-b"));
+    a.start();
+    assert!(
+        fake.wait_ready(Duration::from_secs(60)).await,
+        "{}",
+        a.log()
+    );
+    b.start();
+    assert!(
+        b.wait_for("standing by", 1, Duration::from_secs(30)).await,
+        "{}",
+        b.log()
+    );
+    let question = "Quelle coopération entre le Mali et la Mauritanie ?";
+    let answered = harness::ask(&fake, 1, question, &Asker::member(501)).await;
+    assert!(
+        answered.body.to_string().contains("Mauritanie"),
+        "{}",
+        answered.body
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(fake.ready_count(), 1, "the standby connected: {}", b.log());
+
+    a.kill();
+    let killed = Instant::now();
+    while fake.ready_count() < 2 {
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "the standby never took over: {}",
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!(
+        "the standby gateway identified {:.1} s after the first was killed",
+        killed.elapsed().as_secs_f64()
+    );
+    assert!(b.log().contains("holding the gateway lease as gateway-b"));
+    let answered = harness::ask(&fake, 2, question, &Asker::member(502)).await;
+    assert!(
+        answered.body.to_string().contains("Mauritanie"),
+        "{}",
+        answered.body
+    );
+    // its index is the writer's: /reindex says where reindexing happens
+    harness::command(&fake, 3, "reindex", Value::Null, &Asker::admin(503)).await;
+    let report = fake
+        .wait_request(
+            |r| r.route().starts_with("/webhooks/") && r.path.contains("/t3"),
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("the /reindex reply");
+    assert!(
+        report.body.to_string().contains("kiosque writer"),
+        "{}",
+        report.body
     );
 }

@@ -6,7 +6,8 @@
 //!   answer from, switched by compare-and-set only once every file it names is uploaded, and
 //!   `replica.<name>`, what each replica answers from;
 //! - the key-value bucket `kiosque-leases`, whose entries expire: `writer`, the [`lease`] of
-//!   the one process allowed to publish;
+//!   the one process allowed to publish, and `gateway`, of the one `serve` connected to
+//!   Discord's gateway (mentions and direct messages; the others stand by);
 //! - the object store `kiosque-files`: each generation's files (never rewritten: a new commit
 //!   writes new ones) and the corpus files by content hash, for summaries.
 //!
@@ -130,6 +131,12 @@ impl Shared {
     /// Takes the writer's lease, waiting while another process holds it.
     pub async fn take_writer_lease(&self) -> lease::Held {
         lease::take(&self.leases, "writer", &self.settings.name).await
+    }
+
+    /// Takes the gateway's lease (one process connected to Discord's gateway, so that a
+    /// mention is answered once), waiting while another process holds it.
+    pub async fn take_gateway_lease(&self) -> lease::Held {
+        lease::take(&self.leases, "gateway", &self.settings.name).await
     }
 
     /// The manifest `CURRENT` holds, with its revision; None when nothing was published.

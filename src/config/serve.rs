@@ -38,6 +38,11 @@ pub struct ServeArgs {
     /// How often the feeds of feeds.txt are polled: `15m`, `1h`, `90s`, or `off`
     #[arg(long, env = "KIOSQUE_FEEDS_EVERY", default_value = "15m", value_parser = feeds_every)]
     pub feeds_every: Every,
+    /// With NATS: the gateway for mentions and direct messages, one process at a time (the
+    /// others stand by), answering from the writer's generations
+    #[cfg(feature = "cluster")]
+    #[command(flatten)]
+    pub cluster: super::NatsArgs,
 }
 
 impl std::fmt::Debug for ServeArgs {

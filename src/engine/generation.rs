@@ -134,7 +134,9 @@ impl Engine {
         let snapshot = store
             .open()
             .ok_or_else(|| IndexError::Empty(index_dir.to_path_buf()))?;
-        Ok(Engine::with(corpus_dir, store, snapshot, services))
+        let mut engine = Engine::with(corpus_dir, store, snapshot, services);
+        engine.replica = true;
+        Ok(engine)
     }
 
     /// Where the files of the generation `name` go before [`Engine::adopt`]; refused when
@@ -242,6 +244,11 @@ mod tests {
             Engine::open_built(corpus.path(), replica_dir.path(), Services::default()).unwrap();
         assert_eq!(replica.generation().files, gen.files);
         assert!(finds(&replica, "Mauritanie sécurité", "coopèrent"));
+        // its index is the writer's: it never rebuilds it from its copy of the corpus
+        assert!(matches!(
+            replica.reindex(true, &super::super::quiet),
+            Err(super::super::ReindexError::Replica)
+        ));
 
         // a second article, published by the writer
         std::fs::write(

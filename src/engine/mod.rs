@@ -92,6 +92,8 @@ pub struct Services {
 pub enum ReindexError {
     #[error("a reindex is already running")]
     Running,
+    #[error("this index is a copy of the writer's: the writer reindexes (kiosque writer, which follows its corpus)")]
+    Replica,
     #[error(transparent)]
     Index(#[from] IndexError),
 }
@@ -149,6 +151,9 @@ pub struct Engine {
     /// Whether the last question could not be embedded: an outage is logged once, when it
     /// starts, and once when it ends.
     meaning_down: AtomicBool,
+    /// Whether its generations come from a writer on another machine ([`Engine::open_built`]):
+    /// it never builds one of its own.
+    replica: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -210,6 +215,7 @@ impl Engine {
             embedding: AtomicBool::new(false),
             embedded_for: std::sync::Mutex::new(std::sync::Weak::new()),
             meaning_down: AtomicBool::new(false),
+            replica: false,
         };
         let snapshot = engine.with_cached_vectors(&engine.snapshot());
         engine.current = RwLock::new(Arc::new(snapshot));
@@ -488,6 +494,9 @@ impl Engine {
     /// Rebuilds the index when the corpus changed (or always, with `full`) and switches
     /// questions to it. Blocking: run it off the async threads.
     pub fn reindex(&self, full: bool, progress: Progress) -> Result<BuildReport, ReindexError> {
+        if self.replica {
+            return Err(ReindexError::Replica);
+        }
         if self
             .reindexing
             .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)

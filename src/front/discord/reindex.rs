@@ -35,6 +35,7 @@ pub async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
         |result| match result {
             Ok(report) => Ok(reply::reindex(&report, lang)),
             Err(ReindexError::Running) => Ok(private(reply::say(lang, Say::ReindexRunning))),
+            Err(ReindexError::Replica) => Ok(private(reply::say(lang, Say::ReindexOnWriter))),
             Err(e) => Err(e.into()),
         },
     )

@@ -406,6 +406,8 @@ pub fn say(lang: Lang, what: Say) -> String {
         (Lang::En, Say::NotAdmin) => "Only admins can reindex.".into(),
         (Lang::Fr, Say::ReindexRunning) => "Une réindexation est déjà en cours.".into(),
         (Lang::En, Say::ReindexRunning) => "A reindex is already running.".into(),
+        (Lang::Fr, Say::ReindexOnWriter) => "Cet index est une copie de celui du rédacteur (kiosque writer) : c’est lui qui réindexe, dès que son corpus change.".into(),
+        (Lang::En, Say::ReindexOnWriter) => "This index is a copy of the writer’s (kiosque writer): the writer reindexes, as soon as its corpus changes.".into(),
         (Lang::Fr, Say::Rejected(why)) => format!("Question refusée : {why}."),
         (Lang::En, Say::Rejected(why)) => format!("Question refused: {why}."),
         (Lang::Fr, Say::NoArticle(closest)) => format!("Aucun article ne correspond.{}", list_after(" Les plus proches :", &closest)),
@@ -452,6 +454,8 @@ pub enum Say {
     Error(String),
     NotAdmin,
     ReindexRunning,
+    /// /reindex on a process that answers from the writer's generations.
+    ReindexOnWriter,
     Rejected(String),
     NoArticle(Vec<String>),
     Ambiguous(Vec<String>),
