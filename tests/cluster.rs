@@ -596,3 +596,112 @@ async fn one_gateway_at_a_time_and_the_standby_takes_over() {
         report.body
     );
 }
+
+/// With NATS, the per-user limit (5 questions in 10 s) holds across replicas: three questions
+/// to one replica and three to another, and the sixth is refused; another person is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nats-server (apt-get install nats-server; see .ci/run)"]
+async fn the_limit_on_questions_is_shared_by_the_replicas() {
+    let ws = common::Workspace::new();
+    let dir = ws.dir.path().join("cluster");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port("127.0.0.1").to_string();
+    let store = dir.join("nats").display().to_string();
+    let mut nats = Proc::new(
+        "nats",
+        "nats-server",
+        &["-js", "-a", "127.0.0.1", "-p", &port, "-sd", &store],
+        &[],
+        &dir,
+    );
+    nats.start();
+    assert!(listening(&format!("127.0.0.1:{port}"), Duration::from_secs(20)).await);
+    let fake = FakeDiscord::start().await;
+    let mut layout = Layout::new(&dir);
+    layout.nats = vec![port.parse().unwrap()];
+    let bin = env!("CARGO_BIN_EXE_kiosque");
+    let index = |name: &str| dir.join(name).display().to_string();
+    let corpus = ws.corpus().display().to_string();
+    // one NATS server: one copy of each bucket
+    let env = |name: &str| -> Vec<(&'static str, String)> {
+        kiosque_env(&layout, &fake, name)
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    if k == "KIOSQUE_NATS_REPLICAS" {
+                        "1".into()
+                    } else {
+                        v
+                    },
+                )
+            })
+            .collect()
+    };
+    let mut writer = Proc::new(
+        "writer",
+        bin,
+        &["writer", "--corpus", &corpus, "--index", &index("writer")],
+        &env("writer"),
+        &dir,
+    );
+    writer.start();
+    assert!(
+        writer
+            .wait_for("published generation #", 1, Duration::from_secs(60))
+            .await,
+        "{}",
+        writer.log()
+    );
+    let mut replicas = Vec::new();
+    for (i, addr) in layout.replicas.iter().take(2).enumerate() {
+        let name = format!("replica-{}", i + 1);
+        let mut r = Proc::new(
+            &name,
+            bin,
+            &["serve-http", "--listen", addr, "--index", &index(&name)],
+            &env(&name),
+            &dir,
+        );
+        r.start();
+        replicas.push(r);
+    }
+    for (r, addr) in replicas.iter().zip(&layout.replicas) {
+        assert!(
+            listening(addr, Duration::from_secs(60)).await,
+            "{}",
+            r.log()
+        );
+    }
+    // the limit is shared once the replicas have connected to NATS, just after they listen
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let urls: Vec<String> = layout.replicas[..2]
+        .iter()
+        .map(|a| format!("http://{a}/interactions"))
+        .collect();
+    let question = |n: u64, user: u64| {
+        slash_command(
+            1_310_000_000_000_000_000 + n,
+            &format!("limit-token-{n}"),
+            "ask",
+            json!([{"name": "question", "type": 3, "value": "Mali Mauritanie sécurité"}]),
+            &Asker::member(user),
+        )
+    };
+    let refused = |a: &fake_discord::Answered| a.body.windows(9).any(|w| w == b"Doucement");
+    let mut verdicts = Vec::new();
+    for n in 0..6u64 {
+        let url = &urls[(n / 3) as usize];
+        let a = fake.post_interaction(url, question(n, 4242)).await;
+        assert_eq!(a.status, 200, "{:?}", a.json);
+        verdicts.push(refused(&a));
+    }
+    assert_eq!(
+        verdicts,
+        [false, false, false, false, false, true],
+        "{}",
+        replicas[1].log()
+    );
+    let other = fake.post_interaction(&urls[1], question(7, 4343)).await;
+    assert!(!refused(&other), "{:?}", other.json);
+}

@@ -8,6 +8,8 @@
 //! - the key-value bucket `kiosque-leases`, whose entries expire: `writer`, the [`lease`] of
 //!   the one process allowed to publish, and `gateway`, of the one `serve` connected to
 //!   Discord's gateway (mentions and direct messages; the others stand by);
+//! - the key-value bucket `kiosque-limits`, whose entries expire: each user's recent
+//!   questions, for the per-user limit every replica applies ([`limits`]);
 //! - the object store `kiosque-files`: each generation's files (never rewritten: a new commit
 //!   writes new ones) and the corpus files by content hash, for summaries.
 //!
@@ -17,6 +19,7 @@
 //! and adopts one copied in place ([`crate::engine::Generation`]).
 
 pub mod lease;
+pub mod limits;
 pub mod manifest;
 pub mod publish;
 pub mod replica;
@@ -71,6 +74,7 @@ pub(crate) const CURRENT: &str = "CURRENT";
 /// A connection to NATS and the buckets kiosque shares there.
 #[derive(Clone)]
 pub struct Shared {
+    pub(crate) js: jetstream::Context,
     pub(crate) state: kv::Store,
     pub(crate) leases: kv::Store,
     pub(crate) files: object_store::ObjectStore,
@@ -121,6 +125,7 @@ impl Shared {
                 })?,
         };
         Ok(Shared {
+            js,
             state,
             leases,
             files,

@@ -298,11 +298,19 @@ pub async fn edit<'a>(
 
 /// Whether `user` may ask now; when not, the polite refusal to send (privately).
 pub fn limited(limiter: &RateLimiter, user: u64, lang: Lang) -> Option<Reply> {
-    limiter.check(user, Instant::now()).err().map(|wait| Reply {
+    limiter
+        .check(user, Instant::now())
+        .err()
+        .map(|wait| refusal(wait, lang))
+}
+
+/// The polite refusal of a question over the limit, `wait` before the next is allowed.
+pub(crate) fn refusal(wait: std::time::Duration, lang: Lang) -> Reply {
+    Reply {
         content: Some(reply::say(lang, Say::RateLimited(wait.as_secs().max(1)))),
         embeds: vec![],
         ephemeral: true,
-    })
+    }
 }
 
 /// The question in a message that mentions the bot: the text without the mention(s).

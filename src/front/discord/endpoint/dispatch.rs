@@ -20,7 +20,7 @@ use serenity::{
 use super::Endpoint;
 use crate::front::discord::reply::{self, Reply, Say};
 use crate::front::discord::summary::{self, ephemeral as private};
-use crate::front::discord::{ask, error_id, limited, poise_reply, Error};
+use crate::front::discord::{ask, error_id, poise_reply, refusal, Error};
 use crate::lang::Lang;
 
 /// How long a reply may take before it is deferred: Discord waits three seconds.
@@ -111,8 +111,8 @@ async fn command(
             })
             .unwrap_or(false);
             let user = command.user.id.get();
-            if let Some(refusal) = limited(&endpoint.limiter, user, lang) {
-                return message(&refusal);
+            if let Err(wait) = endpoint.limit(user).await {
+                return message(&refusal(wait, lang));
             }
             let work = async move { ask::reply_to(&engine, question, top, lang, private).await };
             if endpoint.engine.has_embedder() {

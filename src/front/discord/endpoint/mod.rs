@@ -48,6 +48,10 @@ pub enum EndpointError {
 pub struct Endpoint {
     engine: Arc<Engine>,
     limiter: RateLimiter,
+    /// With NATS: the per-user limit shared by the replicas (the local one when it cannot
+    /// say).
+    #[cfg(feature = "cluster")]
+    shared_limits: Option<crate::cluster::limits::Limits>,
     verifier: Verifier,
     application_id: u64,
     /// Discord's API, up to and with `/api/v10`.
@@ -58,6 +62,18 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Counts a question from `user`: `Err(wait)` when over the limit. Shared by the replicas
+    /// when NATS is set and answers, per process otherwise.
+    pub(crate) async fn limit(&self, user: u64) -> Result<(), Duration> {
+        #[cfg(feature = "cluster")]
+        if let Some(limits) = &self.shared_limits {
+            if let Some(verdict) = limits.check(user).await {
+                return verdict;
+            }
+        }
+        self.limiter.check(user, std::time::Instant::now())
+    }
+
     pub fn new(settings: &Settings, engine: Arc<Engine>) -> Result<Endpoint, EndpointError> {
         let base = settings
             .api_base
@@ -67,6 +83,11 @@ impl Endpoint {
         Ok(Endpoint {
             engine,
             limiter: RateLimiter::new(RATE_MAX, RATE_WINDOW),
+            #[cfg(feature = "cluster")]
+            shared_limits: settings
+                .cluster
+                .clone()
+                .map(|c| crate::cluster::limits::Limits::start(c, RATE_MAX, RATE_WINDOW)),
             verifier: Verifier::new(settings.public_key)?,
             application_id: settings.application_id,
             api: format!("{base}/api/v10"),
