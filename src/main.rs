@@ -323,7 +323,12 @@ fn endpoint_outcome(
 /// until Ctrl-C or SIGTERM. No NATS server set exits 2; a lease lost exits 1, so that a
 /// writer that might no longer be the only one stops writing.
 #[cfg(feature = "cluster")]
-fn writer(setup: Setup, nats: &kiosque::config::NatsArgs, watch: bool) -> anyhow::Result<ExitCode> {
+fn writer(
+    setup: Setup,
+    nats: &kiosque::config::NatsArgs,
+    watch: bool,
+    api_base: Option<String>,
+) -> anyhow::Result<ExitCode> {
     use kiosque::cluster::{publish, Shared};
     let Some(settings) = nats.settings() else {
         eprintln!(
@@ -349,6 +354,12 @@ fn writer(setup: Setup, nats: &kiosque::config::NatsArgs, watch: bool) -> anyhow
         if engine.has_embedder() {
             embed_in_background(engine.clone());
         }
+        // admin commands that came over HTTP, edited into their replies
+        tokio::spawn(kiosque::front::discord::endpoint::jobs::run(
+            shared.clone(),
+            engine.clone(),
+            api_base,
+        ));
         let shutdown = kiosque::front::discord::shutdown_signal();
         publish::run(shared, engine, lease, shutdown).await?;
         Ok(ExitCode::SUCCESS)
@@ -534,7 +545,11 @@ fn run() -> anyhow::Result<ExitCode> {
         #[cfg(feature = "interactions")]
         Command::ServeHttp(args) => return serve_http(setup, args),
         #[cfg(feature = "cluster")]
-        Command::Writer { nats, watch } => return writer(setup, nats, *watch),
+        Command::Writer {
+            nats,
+            watch,
+            api_base,
+        } => return writer(setup, nats, *watch, api_base.0.clone()),
         Command::Summary {
             article,
             topic,

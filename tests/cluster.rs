@@ -513,11 +513,14 @@ async fn one_gateway_at_a_time_and_the_standby_takes_over() {
     let bin = env!("CARGO_BIN_EXE_kiosque");
     let index = |name: &str| dir.join(name).display().to_string();
     let corpus = ws.corpus().display().to_string();
+    // the writer reindexes only when asked: by the job below
+    let mut writer_env = env("writer");
+    writer_env.push(("KIOSQUE_WATCH", "off".into()));
     let mut writer = Proc::new(
         "writer",
         bin,
         &["writer", "--corpus", &corpus, "--index", &index("writer")],
-        &env("writer"),
+        &writer_env,
         &dir,
     );
     writer.start();
@@ -599,9 +602,11 @@ async fn one_gateway_at_a_time_and_the_standby_takes_over() {
 
 /// With NATS, the per-user limit (5 questions in 10 s) holds across replicas: three questions
 /// to one replica and three to another, and the sixth is refused; another person is not.
+/// And `/reindex` over HTTP is a job for the writer: a private deferral, then the writer's
+/// report edited in, and the new article answerable on the replicas.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs nats-server (apt-get install nats-server; see .ci/run)"]
-async fn the_limit_on_questions_is_shared_by_the_replicas() {
+async fn replicas_share_the_limit_and_hand_reindex_to_the_writer() {
     let ws = common::Workspace::new();
     let dir = ws.dir.path().join("cluster");
     std::fs::create_dir_all(&dir).unwrap();
@@ -616,7 +621,7 @@ async fn the_limit_on_questions_is_shared_by_the_replicas() {
     );
     nats.start();
     assert!(listening(&format!("127.0.0.1:{port}"), Duration::from_secs(20)).await);
-    let fake = FakeDiscord::start().await;
+    let fake = Arc::new(FakeDiscord::start().await);
     let mut layout = Layout::new(&dir);
     layout.nats = vec![port.parse().unwrap()];
     let bin = env!("CARGO_BIN_EXE_kiosque");
@@ -638,11 +643,14 @@ async fn the_limit_on_questions_is_shared_by_the_replicas() {
             })
             .collect()
     };
+    // the writer reindexes only when asked: by the job below
+    let mut writer_env = env("writer");
+    writer_env.push(("KIOSQUE_WATCH", "off".into()));
     let mut writer = Proc::new(
         "writer",
         bin,
         &["writer", "--corpus", &corpus, "--index", &index("writer")],
-        &env("writer"),
+        &writer_env,
         &dir,
     );
     writer.start();
@@ -704,4 +712,57 @@ async fn the_limit_on_questions_is_shared_by_the_replicas() {
     );
     let other = fake.post_interaction(&urls[1], question(7, 4343)).await;
     assert!(!refused(&other), "{:?}", other.json);
+
+    // /reindex over HTTP: not for members; for admins, a job the writer runs
+    let (word, text, ask_new) = article(9);
+    ws.write("chalutier-9.txt", text.as_bytes());
+    let reindex = |n: u64, asker: &Asker| {
+        slash_command(
+            1_320_000_000_000_000_000 + n,
+            &format!("reindex-token-{n}"),
+            "reindex",
+            Value::Null,
+            asker,
+        )
+    };
+    let member = fake
+        .post_interaction(&urls[0], reindex(1, &Asker::member(4444)))
+        .await;
+    assert!(
+        member
+            .body
+            .windows(14)
+            .any(|w| w == "administrateur".as_bytes()),
+        "{:?}",
+        member.json
+    );
+    let admin = fake
+        .post_interaction(&urls[0], reindex(2, &Asker::admin(4445)))
+        .await;
+    assert_eq!(admin.json["type"], 5, "{:?}", admin.json);
+    assert_eq!(admin.json["data"]["flags"], 64, "private: {:?}", admin.json);
+    let report = fake
+        .wait_request(
+            |r| r.method == "PATCH" && r.path.contains("/reindex-token-2/"),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap_or_else(|| panic!("no report: {}", writer.log()));
+    assert!(
+        report.body.to_string().contains("1 ajouté"),
+        "{}",
+        report.body
+    );
+    let since = Instant::now();
+    let n = 2_000_000_000;
+    let found = tokio::time::timeout(
+        Duration::from_secs(20),
+        answerable(fake.clone(), urls[1].clone(), ask_new, word, n),
+    )
+    .await;
+    assert!(found.is_ok(), "{}", replicas[1].log());
+    println!(
+        "the reindexed article answerable {:.2} s after the report",
+        since.elapsed().as_secs_f64()
+    );
 }

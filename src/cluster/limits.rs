@@ -16,10 +16,11 @@ const BUCKET: &str = "kiosque-limits";
 /// The longest a check may wait for NATS.
 const WITHIN: Duration = Duration::from_millis(500);
 
-/// The shared limit; usable once connected (connecting goes on in the background).
+/// The shared limit; usable once connected (connecting goes on in the background). Its
+/// connection also carries the admin jobs a replica hands to the writer ([`Limits::shared`]).
 #[derive(Clone)]
 pub struct Limits {
-    store: Arc<OnceLock<kv::Store>>,
+    store: Arc<OnceLock<(Shared, kv::Store)>>,
     max: usize,
     window: Duration,
 }
@@ -45,8 +46,8 @@ impl Limits {
         tokio::spawn(async move {
             loop {
                 match connect(&settings, window).await {
-                    Ok(kv) => {
-                        let _ = store.set(kv);
+                    Ok(linked) => {
+                        let _ = store.set(linked);
                         return;
                     }
                     Err(e) => tracing::debug!("the shared limit: {e}"),
@@ -61,7 +62,7 @@ impl Limits {
     /// limit (with how long until the next is allowed; the refused one does not count), None
     /// when NATS could not say (the caller counts locally).
     pub async fn check(&self, user: u64) -> Option<Result<(), Duration>> {
-        let store = self.store.get()?;
+        let (_, store) = self.store.get()?;
         match tokio::time::timeout(WITHIN, self.count(store, user)).await {
             Ok(Ok(verdict)) => Some(verdict),
             Ok(Err(e)) => {
@@ -121,7 +122,18 @@ impl Limits {
     }
 }
 
-async fn connect(settings: &Settings, window: Duration) -> Result<kv::Store, ClusterError> {
+impl Limits {
+    /// The connection to NATS, once there is one.
+    pub fn shared(&self) -> Option<&Shared> {
+        self.store.get().map(|(shared, _)| shared)
+    }
+}
+
+async fn connect(
+    settings: &Settings,
+    window: Duration,
+) -> Result<(Shared, kv::Store), ClusterError> {
     let shared = Shared::connect(settings).await?;
-    super::key_value(&shared.js, BUCKET, window, settings.replicas).await
+    let store = super::key_value(&shared.js, BUCKET, window, settings.replicas).await?;
+    Ok((shared, store))
 }

@@ -10,6 +10,8 @@
 //!   Discord's gateway (mentions and direct messages; the others stand by);
 //! - the key-value bucket `kiosque-limits`, whose entries expire: each user's recent
 //!   questions, for the per-user limit every replica applies ([`limits`]);
+//! - the work queue `kiosque-jobs`: admin commands that came over HTTP, for the writer
+//!   ([`jobs`]);
 //! - the object store `kiosque-files`: each generation's files (never rewritten: a new commit
 //!   writes new ones) and the corpus files by content hash, for summaries.
 //!
@@ -18,6 +20,7 @@
 //! following `CURRENT`). The engine knows nothing of NATS: it gives its generation as files
 //! and adopts one copied in place ([`crate::engine::Generation`]).
 
+pub mod jobs;
 pub mod lease;
 pub mod limits;
 pub mod manifest;

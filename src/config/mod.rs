@@ -328,6 +328,10 @@ pub enum Command {
         /// Reindex by itself when the corpus directory changes: on or off
         #[arg(long, env = "KIOSQUE_WATCH", default_value = "on", action = clap::ArgAction::Set, value_parser = serve::watch)]
         watch: bool,
+        /// Base URL for Discord's API, where the replies of admin jobs go (a proxy, or a fake
+        /// Discord in tests)
+        #[arg(long, env = "DISCORD_API_BASE", default_value = "", hide_default_value = true, value_parser = serve::api_base)]
+        api_base: ApiBase,
     },
     /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
     /// a copy of the configured corpus (the corpus and its index are left alone)

@@ -134,6 +134,10 @@ async fn command(
             let page = endpoint.engine.articles(page, reply::ARTICLES_PER_PAGE);
             message(&reply::articles(&page, lang))
         }
+        #[cfg(feature = "cluster")]
+        "reindex" if endpoint.jobs().is_some() => {
+            reindex_job(endpoint, &command, lang, token).await
+        }
         admin @ ("reindex" | "add" | "feeds") => message(&private(reply::say(
             lang,
             Say::NotOverHttp(admin.to_string()),
@@ -194,6 +198,48 @@ fn defer(
     CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(private))
 }
 
+/// `/reindex` over HTTP, with NATS: for members with Manage Server (or Administrator), a job
+/// on the writer's queue and a private deferral, which the writer edits into its report.
+#[cfg(feature = "cluster")]
+async fn reindex_job(
+    endpoint: &Arc<Endpoint>,
+    command: &CommandInteraction,
+    lang: Lang,
+    token: String,
+) -> CreateInteractionResponse {
+    use crate::cluster::jobs::{submit, Job, Task};
+    let admin = command
+        .member
+        .as_ref()
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.administrator() || p.manage_guild());
+    if !admin {
+        return message(&private(reply::say(lang, Say::NotAdmin)));
+    }
+    let Some(shared) = endpoint.jobs() else {
+        return message(&private(reply::say(
+            lang,
+            Say::NotOverHttp("reindex".into()),
+        )));
+    };
+    if !path_safe(&token) {
+        let error = Err("an interaction token that cannot be in a URL path".into());
+        return message(&settled(error, lang));
+    }
+    let job = Job {
+        task: Task::Reindex { full: false },
+        application_id: endpoint.application_id,
+        token,
+        lang,
+    };
+    match submit(shared, &job).await {
+        Ok(()) => CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(true),
+        ),
+        Err(e) => message(&settled(Err(e.into()), lang)),
+    }
+}
+
 /// Whether an interaction token may go into the path of `…/webhooks/{app}/{token}/…` as it
 /// is: Discord's tokens are letters, digits, `-`, `_` and `.`; nothing that would add a path
 /// segment, a query or a host.
@@ -217,6 +263,29 @@ fn settled(r: Result<Reply, Error>, lang: Lang) -> Reply {
 /// Edits the original response into `r`, trying again on a network error, a 5xx, a 429, and
 /// a 404: the edit may reach Discord before the deferral it edits has been taken in.
 async fn deliver(endpoint: &Endpoint, token: &str, r: &Reply) {
+    deliver_to(
+        &endpoint.client,
+        &endpoint.api,
+        endpoint.application_id,
+        token,
+        r,
+    )
+    .await
+}
+
+/// Edits the deferred reply of the interaction `token` of the application `application_id`
+/// into `r`, through Discord's API at `api` (up to and with `/api/v10`).
+pub(crate) async fn deliver_to(
+    client: &reqwest::Client,
+    api: &str,
+    application_id: u64,
+    token: &str,
+    r: &Reply,
+) {
+    if !path_safe(token) {
+        tracing::error!("a deferred reply whose token cannot be in a URL path: not sent");
+        return;
+    }
     let body = poise_reply(r).to_slash_initial_response_edit(EditInteractionResponse::new());
     let body = match serde_json::to_vec(&body) {
         Ok(b) => b,
@@ -225,14 +294,10 @@ async fn deliver(endpoint: &Endpoint, token: &str, r: &Reply) {
             return;
         }
     };
-    let url = format!(
-        "{}/webhooks/{}/{}/messages/@original",
-        endpoint.api, endpoint.application_id, token
-    );
+    let url = format!("{api}/webhooks/{application_id}/{token}/messages/@original");
     let mut wait = FIRST_WAIT;
     for attempt in 1..=TRIES {
-        let sent = endpoint
-            .client
+        let sent = client
             .patch(&url)
             .header("content-type", "application/json")
             .body(body.clone())

@@ -9,6 +9,8 @@
 //! processes may answer behind a load balancer, each over its own copy of the index.
 
 mod dispatch;
+#[cfg(feature = "cluster")]
+pub mod jobs;
 pub mod verify;
 
 use std::net::SocketAddr;
@@ -72,6 +74,12 @@ impl Endpoint {
             }
         }
         self.limiter.check(user, std::time::Instant::now())
+    }
+
+    /// With NATS, once connected: where admin jobs go (to the writer).
+    #[cfg(feature = "cluster")]
+    pub(crate) fn jobs(&self) -> Option<&crate::cluster::Shared> {
+        self.shared_limits.as_ref().and_then(|l| l.shared())
     }
 
     pub fn new(settings: &Settings, engine: Arc<Engine>) -> Result<Endpoint, EndpointError> {
