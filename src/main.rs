@@ -210,7 +210,10 @@ fn is_gateway(args: &kiosque::config::ServeArgs) -> bool {
     #[cfg(feature = "cluster")]
     return args.cluster.settings().is_some();
     #[cfg(not(feature = "cluster"))]
-    return false;
+    {
+        let _ = args;
+        false
+    }
 }
 
 /// `kiosque serve` with NATS: the gateway for mentions and direct messages, answering from
