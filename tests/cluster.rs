@@ -765,4 +765,28 @@ async fn replicas_share_the_limit_and_hand_reindex_to_the_writer() {
         "the reindexed article answerable {:.2} s after the report",
         since.elapsed().as_secs_f64()
     );
+
+    // NATS gone: the replicas answer from the generation they have (the limit counted locally)
+    nats.kill();
+    let (_, _, ask_new) = article(9);
+    for (i, url) in urls.iter().enumerate() {
+        let n = 100 + i as u64;
+        let a = fake.post_interaction(url, question(n, 5000 + n)).await;
+        assert_eq!(a.status, 200, "{:?}", a.json);
+        assert!(!refused(&a), "{:?}", a.json);
+        let new = slash_command(
+            1_330_000_000_000_000_000 + n,
+            &format!("outage-{n}"),
+            "ask",
+            json!([{"name": "question", "type": 3, "value": ask_new}]),
+            &Asker::member(6000 + n),
+        );
+        let b = fake.post_interaction(url, new).await;
+        assert!(
+            String::from_utf8_lossy(&b.body).contains("Ouadanexa9"),
+            "{:?}\n{}",
+            b.json,
+            replicas[i].log()
+        );
+    }
 }
