@@ -19,14 +19,13 @@ fn the_training_script_reproduces_the_committed_scorer() {
             .to_string()
     });
     let work = tempfile::tempdir().unwrap();
+    // KIOSQUE_TRAIN_KIOSQUE: a copy of this build's binary, for a run beside later builds
+    // that replace target/debug/kiosque (.ci/run)
+    let kiosque = std::env::var("KIOSQUE_TRAIN_KIOSQUE")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_kiosque").to_string());
     let out = Command::new(&python)
         .arg(root.join("scripts/train-ranker.py"))
-        .args([
-            "--check",
-            "--kiosque",
-            env!("CARGO_BIN_EXE_kiosque"),
-            "--root",
-        ])
+        .args(["--check", "--kiosque", &kiosque, "--root"])
         .arg(work.path())
         .env("RUST_LOG", "error")
         .output()
