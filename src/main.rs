@@ -39,11 +39,7 @@ fn embedder(
         return Ok(None);
     };
     let client = kiosque::services::embeddings::HttpEmbedder::new(
-        &e.url,
-        &e.model,
-        e.key,
-        e.style,
-        std::time::Duration::from_secs(2),
+        &e.url, &e.model, e.key, e.style, e.timeout,
     )?;
     tracing::info!(
         "questions are also searched by meaning: {} at {}",
@@ -282,6 +278,11 @@ fn serve_http(setup: Setup, args: &kiosque::config::EndpointArgs) -> anyhow::Res
     // a replica answers from the writer's generations, never building its own
     #[cfg(feature = "cluster")]
     if let Some(cluster) = settings.cluster.clone() {
+        // said now, not after waiting for the writer's first generation
+        if let Err(e) = endpoint::verify::Verifier::new(settings.public_key) {
+            eprintln!("kiosque: {}", endpoint::EndpointError::Key(e));
+            return Ok(ExitCode::from(2));
+        }
         let corpus = setup.index.join("corpus");
         let started = kiosque::cluster::replica::start(
             cluster,
@@ -331,6 +332,7 @@ fn writer(
     nats: &kiosque::config::NatsArgs,
     watch: bool,
     api_base: Option<String>,
+    feeds: Option<(std::path::PathBuf, std::time::Duration)>,
 ) -> anyhow::Result<ExitCode> {
     use kiosque::cluster::{publish, Shared};
     let Some(settings) = nats.settings() else {
@@ -357,6 +359,13 @@ fn writer(
         if engine.has_embedder() {
             embed_in_background(engine.clone());
         }
+        // the news come to the writer: what the feeds bring is published like the rest
+        #[cfg(feature = "web")]
+        if let Some((list, every)) = &feeds {
+            poll_in_background(engine.clone(), list, *every);
+        }
+        #[cfg(not(feature = "web"))]
+        let _ = feeds;
         // admin commands that came over HTTP, edited into their replies
         tokio::spawn(kiosque::front::discord::endpoint::jobs::run(
             shared.clone(),
@@ -516,10 +525,12 @@ fn run() -> anyhow::Result<ExitCode> {
             embedder: embedder(&config)?,
             ..Services::default()
         },
-        // the writer answers no question
+        // the writer answers no question; it polls the feeds
         #[cfg(feature = "cluster")]
         Command::Writer { .. } => Services {
             embedder: embedder(&config)?,
+            #[cfg(feature = "web")]
+            news: Some(newsroom(&config)?),
             ..Services::default()
         },
         // the bot adds pages and polls feeds
@@ -552,7 +563,11 @@ fn run() -> anyhow::Result<ExitCode> {
             nats,
             watch,
             api_base,
-        } => return writer(setup, nats, *watch, api_base.0.clone()),
+            feeds_every,
+        } => {
+            let feeds = feeds_every.0.map(|every| (config.feeds.clone(), every));
+            return writer(setup, nats, *watch, api_base.0.clone(), feeds);
+        }
         Command::Summary {
             article,
             topic,

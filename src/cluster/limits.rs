@@ -2,8 +2,9 @@
 //! `window` whoever answers them. Each user's recent questions are one entry of the
 //! `kiosque-limits` key-value bucket (their times, in ms), changed by compare-and-set; entries
 //! expire a window after their last change, so the bucket holds only the users of the last
-//! seconds. When NATS does not answer within a moment the caller counts locally instead: a
-//! limit is not worth a question unanswered.
+//! seconds. The bucket is one copy in memory: it is written at every question, and a lost
+//! count only lets someone ask a little more. When NATS does not answer within a moment the
+//! caller counts locally instead: a limit is not worth a question unanswered.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -14,7 +15,7 @@ use super::{nats, ClusterError, Settings, Shared};
 
 const BUCKET: &str = "kiosque-limits";
 /// The longest a check may wait for NATS.
-const WITHIN: Duration = Duration::from_millis(500);
+const WITHIN: Duration = Duration::from_millis(250);
 
 /// The shared limit; usable once connected (connecting goes on in the background). Its
 /// connection also carries the admin jobs a replica hands to the writer ([`Limits::shared`]).
@@ -134,6 +135,15 @@ async fn connect(
     window: Duration,
 ) -> Result<(Shared, kv::Store), ClusterError> {
     let shared = Shared::connect(settings).await?;
-    let store = super::key_value(&shared.js, BUCKET, window, settings.replicas).await?;
+    // soft state, written at every question: one copy in memory, not a replicated file (a
+    // node that dies forgets some counts, and the replicas count locally until it is back)
+    let store = super::key_value_in(
+        &shared.js,
+        BUCKET,
+        window,
+        1,
+        async_nats::jetstream::stream::StorageType::Memory,
+    )
+    .await?;
     Ok((shared, store))
 }

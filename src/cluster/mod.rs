@@ -166,6 +166,24 @@ async fn key_value(
     max_age: Duration,
     replicas: usize,
 ) -> Result<kv::Store, ClusterError> {
+    key_value_in(
+        js,
+        bucket,
+        max_age,
+        replicas,
+        jetstream::stream::StorageType::File,
+    )
+    .await
+}
+
+/// [`key_value`] kept in `storage`.
+async fn key_value_in(
+    js: &jetstream::Context,
+    bucket: &str,
+    max_age: Duration,
+    replicas: usize,
+    storage: jetstream::stream::StorageType,
+) -> Result<kv::Store, ClusterError> {
     if let Ok(store) = js.get_key_value(bucket).await {
         return Ok(store);
     }
@@ -175,6 +193,7 @@ async fn key_value(
             history: 1,
             max_age,
             num_replicas: replicas.max(1),
+            storage,
             ..Default::default()
         })
         .await;

@@ -19,6 +19,8 @@ use crate::engine::{content_hash, Engine};
 
 /// Objects sent at once.
 const PARALLEL: usize = 8;
+/// The longest a new writer waits for the list of published files.
+const LIST_WITHIN: Duration = Duration::from_secs(2);
 /// How often objects no published generation needs are removed, at most.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
@@ -47,14 +49,31 @@ pub struct Published {
 impl Publisher {
     /// A publisher over `shared`: it learns what the store holds and what `CURRENT` is.
     pub async fn new(shared: Shared) -> Result<Publisher, ClusterError> {
-        let mut sent = HashSet::new();
-        let mut list = shared.files.list().await.map_err(nats)?;
-        while let Some(info) = list.next().await {
-            let info = info.map_err(nats)?;
-            if !info.deleted {
-                sent.insert(info.name);
+        // what the store holds spares sending it again; when it cannot be listed quickly (a
+        // node just died), objects are sent again, which is only slower
+        let listed = tokio::time::timeout(LIST_WITHIN, async {
+            let mut sent = HashSet::new();
+            let mut list = shared.files.list().await.map_err(nats)?;
+            while let Some(info) = list.next().await {
+                let info = info.map_err(nats)?;
+                if !info.deleted {
+                    sent.insert(info.name);
+                }
             }
-        }
+            Ok::<_, ClusterError>(sent)
+        })
+        .await;
+        let sent = match listed {
+            Ok(Ok(sent)) => sent,
+            Ok(Err(e)) => {
+                tracing::debug!("listing the published files: {e}");
+                HashSet::new()
+            }
+            Err(_) => {
+                tracing::debug!("listing the published files: no answer within {LIST_WITHIN:?}");
+                HashSet::new()
+            }
+        };
         let last = shared.current().await?;
         Ok(Publisher {
             shared,
@@ -238,7 +257,27 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ClusterError> {
     tokio::pin!(shutdown);
-    let mut publisher = Publisher::new(shared).await?;
+    // NATS may be electing leaders (a node just died or came back): try again, lease in hand
+    let mut said = false;
+    let mut publisher = loop {
+        match Publisher::new(shared.clone()).await {
+            Ok(p) => break p,
+            Err(e) => {
+                if !said {
+                    tracing::warn!("cannot read what is published yet (trying again): {e}");
+                    said = true;
+                }
+            }
+        }
+        tokio::select! {
+            () = &mut shutdown => {
+                lease.release().await;
+                return Ok(());
+            }
+            why = lease.lost() => return Err(ClusterError::LeaseLost(why)),
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    };
     let mut wait = Duration::ZERO;
     loop {
         tokio::select! {

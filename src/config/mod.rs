@@ -75,6 +75,16 @@ pub struct Config {
         value_parser = StyleChoice::parse
     )]
     pub embeddings_style: StyleChoice,
+    /// How long a question waits for its vector, in seconds (0.1 to 600); past that it is
+    /// answered from its words alone
+    #[arg(
+        long,
+        global = true,
+        env = "KIOSQUE_EMBEDDINGS_TIMEOUT",
+        default_value = "2",
+        value_parser = timeout_seconds
+    )]
+    pub embeddings_timeout: std::time::Duration,
     /// Base URL of a `/rerank` API (text-embeddings-inference, Infinity, llama.cpp's server
     /// with --reranking, Cohere-compatible services): a cross-encoder reads the best
     /// candidates with the question, and its order stands for them.
@@ -181,6 +191,7 @@ impl Config {
                 .clone()
                 .filter(|k| !k.expose().trim().is_empty()),
             style,
+            timeout: self.embeddings_timeout,
         }))
     }
 
@@ -218,6 +229,27 @@ pub struct Embeddings {
     pub key: Option<Secret>,
     /// None: told from the server and the model's name.
     pub style: Option<Style>,
+    /// How long a question waits for its vector.
+    pub timeout: std::time::Duration,
+}
+
+/// Seconds, 0.1 to 600 (a decimal point allowed).
+fn timeout_seconds(value: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = value.trim().parse().map_err(|_| {
+        ConfigError::Invalid(
+            "KIOSQUE_EMBEDDINGS_TIMEOUT",
+            format!("{value:?} is not a number of seconds"),
+        )
+        .to_string()
+    })?;
+    if !(0.1..=600.0).contains(&seconds) {
+        return Err(ConfigError::Invalid(
+            "KIOSQUE_EMBEDDINGS_TIMEOUT",
+            format!("{seconds} s: between 0.1 and 600, please"),
+        )
+        .to_string());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// A service's base URL, checked: http:// or https://, a host, no spaces; without its last
@@ -332,6 +364,9 @@ pub enum Command {
         /// Discord in tests)
         #[arg(long, env = "DISCORD_API_BASE", default_value = "", hide_default_value = true, value_parser = serve::api_base)]
         api_base: ApiBase,
+        /// How often the feeds of feeds.txt are polled: `15m`, `1h`, `90s`, or `off`
+        #[arg(long, env = "KIOSQUE_FEEDS_EVERY", default_value = "15m", value_parser = serve::feeds_every)]
+        feeds_every: Every,
     },
     /// Measure build speed, startup, answer latency against raw tantivy, and peak memory on
     /// a copy of the configured corpus (the corpus and its index are left alone)

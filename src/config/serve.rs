@@ -148,7 +148,7 @@ fn progress_seconds(value: &str) -> Result<Duration, String> {
         })
 }
 
-fn feeds_every(value: &str) -> Result<Every, String> {
+pub(super) fn feeds_every(value: &str) -> Result<Every, String> {
     let v = value.trim();
     if v.is_empty() {
         return Ok(Every(Some(Duration::from_secs(15 * 60))));
