@@ -4,8 +4,11 @@
 //! expire a window after their last change, so the bucket holds only the users of the last
 //! seconds. The bucket is one copy in memory: it is written at every question, and a lost
 //! count only lets someone ask a little more. When NATS does not answer within a moment the
-//! caller counts locally instead: a limit is not worth a question unanswered.
+//! caller counts locally instead: a limit is not worth a question unanswered. After such a
+//! miss, the next [`REST`] of questions are counted locally without asking: while a NATS node
+//! is down or JetStream elects a leader, every question would otherwise wait for nothing.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -16,12 +19,16 @@ use super::{nats, ClusterError, Settings, Shared};
 const BUCKET: &str = "kiosque-limits";
 /// The longest a check may wait for NATS.
 const WITHIN: Duration = Duration::from_millis(250);
+/// How long questions are counted locally after NATS missed a check.
+const REST: Duration = Duration::from_secs(3);
 
 /// The shared limit; usable once connected (connecting goes on in the background). Its
 /// connection also carries the admin jobs a replica hands to the writer ([`Limits::shared`]).
 #[derive(Clone)]
 pub struct Limits {
     store: Arc<OnceLock<(Shared, kv::Store)>>,
+    /// Until when (ms since 1970) questions are counted locally, after a miss.
+    resting: Arc<AtomicU64>,
     max: usize,
     window: Duration,
 }
@@ -40,6 +47,7 @@ impl Limits {
     pub fn start(settings: Settings, max: usize, window: Duration) -> Limits {
         let limits = Limits {
             store: Arc::new(OnceLock::new()),
+            resting: Arc::new(AtomicU64::new(0)),
             max: max.max(1),
             window,
         };
@@ -64,14 +72,23 @@ impl Limits {
     /// when NATS could not say (the caller counts locally).
     pub async fn check(&self, user: u64) -> Option<Result<(), Duration>> {
         let (_, store) = self.store.get()?;
-        match tokio::time::timeout(WITHIN, self.count(store, user)).await {
-            Ok(Ok(verdict)) => Some(verdict),
-            Ok(Err(e)) => {
-                tracing::debug!("the shared limit: {e}");
-                None
-            }
-            Err(_) => None,
+        if super::unix_ms() < self.resting.load(Ordering::Relaxed) {
+            return None;
         }
+        let missed = match tokio::time::timeout(WITHIN, self.count(store, user)).await {
+            Ok(Ok(verdict)) => return Some(verdict),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {WITHIN:?}"),
+        };
+        tracing::debug!(
+            "the shared limit: {missed}; counting locally for {} s",
+            REST.as_secs()
+        );
+        self.resting.store(
+            super::unix_ms() + REST.as_millis() as u64,
+            Ordering::Relaxed,
+        );
+        None
     }
 
     async fn count(

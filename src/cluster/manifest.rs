@@ -20,6 +20,11 @@ pub struct Manifest {
     pub format: u32,
     /// One more than the manifest it replaced: replicas report the number they answer from.
     pub seq: u64,
+    /// The writer's lease epoch ([`super::lease::Held::epoch`]): it grows when the lease
+    /// changes hands, so a replica orders manifests by epoch, then number, and a deposed
+    /// writer's announcements never replace its successor's generations.
+    #[serde(default)]
+    pub epoch: u64,
     /// The generation's directory name (`gen-` and digits).
     pub generation: String,
     /// Tantivy's `meta.json` of this commit: written last by a replica.
@@ -30,7 +35,7 @@ pub struct Manifest {
     pub catalog: String,
     pub articles: usize,
     pub passages: u64,
-    /// When `CURRENT` was switched to it, in ms since 1970 (the writer's clock).
+    /// When the writer made it ready, in ms since 1970 (the writer's clock).
     pub published_ms: u64,
     /// The writer that published it.
     pub writer: String,
@@ -59,6 +64,7 @@ impl Manifest {
         Manifest {
             format: FORMAT,
             seq,
+            epoch: 0,
             generation: generation.name.clone(),
             meta: String::from_utf8_lossy(&generation.files.meta).into_owned(),
             files: generation
@@ -77,6 +83,11 @@ impl Manifest {
             writer: writer.to_string(),
             inline: BTreeMap::new(),
         }
+    }
+
+    /// Where it stands among manifests: later ones have a greater key.
+    pub fn key(&self) -> (u64, u64) {
+        (self.epoch, self.seq)
     }
 
     /// Carries `bytes`, the object `object`, inline when it is small enough and the budget
@@ -179,6 +190,7 @@ mod tests {
         Manifest {
             format: FORMAT,
             seq: 3,
+            epoch: 7,
             generation: "gen-0001".into(),
             meta: "{}".into(),
             files: vec![

@@ -15,6 +15,14 @@
 //! - the object store `kiosque-files`: each generation's files (never rewritten: a new commit
 //!   writes new ones) and the corpus files by content hash, for summaries.
 //!
+//! And, in plain NATS (no JetStream), the writer's announcements: each generation on
+//! [`ANNOUNCE`] as soon as it is committed, its small new files carried inline, and its latest
+//! one to any replica that asks on [`LATEST`]. JetStream needs a leader for each bucket, and
+//! when a NATS node dies the buckets that had theirs there have none for 4 to 9 s (nats-server
+//! waits that long for a lost leader before electing another); plain NATS goes on through
+//! the other nodes at once. So a new article reaches the replicas within a second even then,
+//! and `CURRENT` catches up when JetStream has its leaders again.
+//!
 //! The parts: [`lease`] (a lease in a key-value bucket), [`manifest`] (what `CURRENT` holds,
 //! and the checks a replica makes of it), [`publish`] (the writer), [`replica`] (a replica
 //! following `CURRENT`). The engine knows nothing of NATS: it gives its generation as files
@@ -73,10 +81,16 @@ pub(crate) const LEASES: &str = "kiosque-leases";
 pub(crate) const FILES: &str = "kiosque-files";
 /// The key of the generation to answer from, in [`STATE`].
 pub(crate) const CURRENT: &str = "CURRENT";
+/// Where the writer announces each generation it commits (a [`Manifest`]).
+pub(crate) const ANNOUNCE: &str = "kiosque.generation";
+/// Where a replica asks the writer for its latest generation: the request holds the
+/// replica's [`Manifest::key`] (or nothing), the answer a later manifest, or nothing.
+pub(crate) const LATEST: &str = "kiosque.generation.latest";
 
 /// A connection to NATS and the buckets kiosque shares there.
 #[derive(Clone)]
 pub struct Shared {
+    pub(crate) client: async_nats::Client,
     pub(crate) js: jetstream::Context,
     pub(crate) state: kv::Store,
     pub(crate) leases: kv::Store,
@@ -96,19 +110,16 @@ impl Shared {
     /// Connects, and opens the buckets (creating those that are missing). The client then
     /// reconnects by itself, to any server of the cluster, for as long as the process runs.
     pub async fn connect(settings: &Settings) -> Result<Shared, ClusterError> {
-        let addrs: Vec<async_nats::ServerAddr> = settings
-            .urls
-            .iter()
-            .map(|u| u.parse())
-            .collect::<Result<_, _>>()
-            .map_err(|e| ClusterError::Connect(settings.urls.join(","), format!("{e}")))?;
-        let client = async_nats::ConnectOptions::new()
-            .name(&settings.name)
-            .connection_timeout(Duration::from_secs(2))
-            .connect(addrs)
-            .await
-            .map_err(|e| ClusterError::Connect(settings.urls.join(","), e.to_string()))?;
-        let mut js = jetstream::new(client);
+        Shared::open(connect_client(settings).await?, settings).await
+    }
+
+    /// Opens the buckets over a connected `client` (creating those that are missing). This
+    /// needs JetStream's leaders, which a NATS node's death takes seconds to replace.
+    pub async fn open(
+        client: async_nats::Client,
+        settings: &Settings,
+    ) -> Result<Shared, ClusterError> {
+        let mut js = jetstream::new(client.clone());
         js.set_timeout(Duration::from_secs(5));
         let state = key_value(&js, STATE, Duration::ZERO, settings.replicas).await?;
         let leases = key_value(&js, LEASES, lease::TTL, settings.replicas).await?;
@@ -128,6 +139,7 @@ impl Shared {
                 })?,
         };
         Ok(Shared {
+            client,
             js,
             state,
             leases,
@@ -138,13 +150,25 @@ impl Shared {
 
     /// Takes the writer's lease, waiting while another process holds it.
     pub async fn take_writer_lease(&self) -> lease::Held {
-        lease::take(&self.leases, "writer", &self.settings.name).await
+        lease::take(
+            &self.leases,
+            "writer",
+            &self.settings.name,
+            lease::Patience::Patient,
+        )
+        .await
     }
 
     /// Takes the gateway's lease (one process connected to Discord's gateway, so that a
     /// mention is answered once), waiting while another process holds it.
     pub async fn take_gateway_lease(&self) -> lease::Held {
-        lease::take(&self.leases, "gateway", &self.settings.name).await
+        lease::take(
+            &self.leases,
+            "gateway",
+            &self.settings.name,
+            lease::Patience::Strict,
+        )
+        .await
     }
 
     /// The manifest `CURRENT` holds, with its revision; None when nothing was published.
@@ -156,6 +180,24 @@ impl Shared {
             _ => Ok(None),
         }
     }
+}
+
+/// Connects to NATS (plain NATS: what the writer's announcements need, nothing of
+/// JetStream). The client then reconnects by itself, to any server of the cluster, for as
+/// long as the process runs.
+pub async fn connect_client(settings: &Settings) -> Result<async_nats::Client, ClusterError> {
+    let addrs: Vec<async_nats::ServerAddr> = settings
+        .urls
+        .iter()
+        .map(|u| u.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| ClusterError::Connect(settings.urls.join(","), format!("{e}")))?;
+    async_nats::ConnectOptions::new()
+        .name(&settings.name)
+        .connection_timeout(Duration::from_secs(2))
+        .connect(addrs)
+        .await
+        .map_err(|e| ClusterError::Connect(settings.urls.join(","), e.to_string()))
 }
 
 /// Opens the key-value bucket `bucket`, creating it when missing (entries expire after

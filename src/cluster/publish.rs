@@ -1,36 +1,80 @@
-//! The writer's side: publishing the engine's generation. Every file it is made of goes to
-//! the object store first (files are never rewritten, so one already there is not sent
-//! again), then the corpus files its catalog names, by content hash; only then is `CURRENT`
-//! switched, by compare-and-set, to its manifest. A writer killed halfway leaves `CURRENT`
-//! on the last whole generation, and the objects it sent are reused by the next attempt.
+//! The writer's side: publishing the engine's generation, in two steps.
+//!
+//! 1. **Announced** as soon as it is committed: its manifest, numbered after the last one and
+//!    stamped with the lease's epoch, carrying inline every small file not yet in the object
+//!    store, goes out on [`ANNOUNCE`] in plain NATS, and is the answer to replicas that ask on
+//!    [`LATEST`]. A generation with a file too big to carry is not announced: `CURRENT` says
+//!    it once it is published.
+//! 2. **Published**: every file it is made of goes to the object store (files are never
+//!    rewritten, so one already there is not sent again), then the corpus files its catalog
+//!    names, by content hash; only then is `CURRENT` switched, by compare-and-set, to the same
+//!    manifest. A writer killed halfway leaves `CURRENT` on the last whole generation, and the
+//!    objects it sent are reused by the next attempt.
+//!
+//! The second step waits for JetStream, which has no leader for a bucket for seconds after a
+//! NATS node dies; the first does not, and goes on announcing each commit meanwhile.
 
 use std::collections::HashSet;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::kv;
 use futures_util::StreamExt;
+use tokio::sync::watch;
 
-use super::lease::Held;
+use super::lease::{Held, View};
 use super::manifest::{corpus_object, is_hash, Manifest};
-use super::{nats, ClusterError, Shared, CURRENT};
+use super::{nats, ClusterError, Shared, ANNOUNCE, CURRENT, LATEST};
 use crate::engine::{content_hash, Engine};
 
 /// Objects sent at once.
 const PARALLEL: usize = 8;
-/// The longest a new writer waits for the list of published files.
-const LIST_WITHIN: Duration = Duration::from_secs(2);
+/// The longest a new writer waits for the list of published files, when it first publishes.
+const LIST_WITHIN: Duration = Duration::from_secs(10);
+/// The longest a new writer waits for `CURRENT` before it announces.
+const READ_WITHIN: Duration = Duration::from_secs(1);
 /// How often objects no published generation needs are removed, at most.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How often the writer looks for a new commit.
+const LOOK_EVERY: Duration = Duration::from_millis(100);
+
+/// What the announcing and the publishing steps share.
+#[derive(Default)]
+struct Book {
+    /// Objects known to be in the store.
+    sent: HashSet<String>,
+    /// The greatest number given to a manifest.
+    seq: u64,
+    /// The last generation announced, for replicas that ask.
+    latest: Option<Arc<Manifest>>,
+}
+
+/// The book, locked; a panic elsewhere while it was held leaves it usable (it holds sets and
+/// numbers only, each update whole).
+fn lock(book: &Mutex<Book>) -> std::sync::MutexGuard<'_, Book> {
+    book.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A generation made ready: its manifest, and the objects to send for it.
+pub struct Prepared {
+    pub manifest: Manifest,
+    /// Object, local file, and content hash for corpus files.
+    to_send: Vec<(String, PathBuf, Option<String>)>,
+    /// Every object it needs.
+    needed: HashSet<String>,
+    /// Whether the manifest carries every object not known to be in the store.
+    pub complete: bool,
+}
 
 /// Publishes generations: what was sent, and what `CURRENT` holds.
 pub struct Publisher {
     shared: Shared,
-    /// Objects known to be in the store.
-    sent: HashSet<String>,
+    book: Arc<Mutex<Book>>,
     /// What `CURRENT` holds, with its revision, as this writer last saw it.
     last: Option<(Manifest, u64)>,
+    /// The listing of what the store holds, until it is taken into the book.
+    listing: Option<tokio::task::JoinHandle<Result<HashSet<String>, ClusterError>>>,
     /// The objects the last two published generations need.
     needed: [HashSet<String>; 2],
     swept: Option<Instant>,
@@ -47,41 +91,68 @@ pub struct Published {
 }
 
 impl Publisher {
-    /// A publisher over `shared`: it learns what the store holds and what `CURRENT` is.
-    pub async fn new(shared: Shared) -> Result<Publisher, ClusterError> {
-        // what the store holds spares sending it again; when it cannot be listed quickly (a
-        // node just died), objects are sent again, which is only slower
-        let listed = tokio::time::timeout(LIST_WITHIN, async {
-            let mut sent = HashSet::new();
-            let mut list = shared.files.list().await.map_err(nats)?;
-            while let Some(info) = list.next().await {
-                let info = info.map_err(nats)?;
-                if !info.deleted {
-                    sent.insert(info.name);
+    /// A publisher over `shared`: it reads `CURRENT`, and lists what the store holds in a
+    /// task of its own. Neither waits for JetStream: while a NATS node's death leaves a
+    /// bucket without a leader, `CURRENT` is read again when publishing, and the listing only
+    /// spares sending objects again.
+    pub async fn new(shared: Shared) -> Publisher {
+        let listing = {
+            let files = shared.files.clone();
+            tokio::spawn(async move {
+                let mut sent = HashSet::new();
+                let mut list = files.list().await.map_err(nats)?;
+                while let Some(info) = list.next().await {
+                    let info = info.map_err(nats)?;
+                    if !info.deleted {
+                        sent.insert(info.name);
+                    }
                 }
-            }
-            Ok::<_, ClusterError>(sent)
-        })
-        .await;
-        let sent = match listed {
-            Ok(Ok(sent)) => sent,
+                Ok::<_, ClusterError>(sent)
+            })
+        };
+        let last = match tokio::time::timeout(READ_WITHIN, shared.current()).await {
+            Ok(Ok(last)) => last,
             Ok(Err(e)) => {
-                tracing::debug!("listing the published files: {e}");
-                HashSet::new()
+                tracing::warn!("cannot read CURRENT yet ({e}): it is read again when publishing");
+                None
             }
             Err(_) => {
-                tracing::debug!("listing the published files: no answer within {LIST_WITHIN:?}");
-                HashSet::new()
+                tracing::warn!(
+                    "CURRENT did not answer within {READ_WITHIN:?}: it is read again when publishing"
+                );
+                None
             }
         };
-        let last = shared.current().await?;
-        Ok(Publisher {
+        let book = Book {
+            sent: HashSet::new(),
+            seq: last.as_ref().map_or(0, |(m, _)| m.seq),
+            latest: None,
+        };
+        Publisher {
             shared,
-            sent,
+            book: Arc::new(Mutex::new(book)),
             last,
+            listing: Some(listing),
             needed: Default::default(),
             swept: None,
-        })
+        }
+    }
+
+    /// Waits (a while at most) for the listing of the store, once.
+    async fn listed(&mut self) {
+        let Some(listing) = self.listing.take() else {
+            return;
+        };
+        let abort = listing.abort_handle();
+        match tokio::time::timeout(LIST_WITHIN, listing).await {
+            Ok(Ok(Ok(sent))) => lock(&self.book).sent.extend(sent),
+            Ok(Ok(Err(e))) => tracing::debug!("listing the published files: {e}"),
+            Ok(Err(e)) => tracing::debug!("listing the published files: {e}"),
+            Err(_) => {
+                abort.abort();
+                tracing::debug!("listing the published files: no answer within {LIST_WITHIN:?}");
+            }
+        }
     }
 
     /// The manifest `CURRENT` held when last seen.
@@ -89,41 +160,31 @@ impl Publisher {
         self.last.as_ref().map(|(m, _)| m)
     }
 
-    /// Publishes the engine's generation, unless `CURRENT` already names it (None). Refused
-    /// once the lease is lost, before `CURRENT` is touched.
+    /// Publishes a prepared generation: sends the objects the store lacks, then switches
+    /// `CURRENT` to its manifest, unless `CURRENT` already has it (None). Refused once the
+    /// lease is lost, before `CURRENT` is touched.
     pub async fn publish(
         &mut self,
-        engine: &Engine,
-        lease: &Held,
+        prepared: &Prepared,
+        lease: &View,
     ) -> Result<Option<Published>, ClusterError> {
-        let generation = engine.generation();
+        self.listed().await;
+        let mut manifest = prepared.manifest.clone();
         if let Some((m, _)) = &self.last {
-            if m.generation == generation.name && m.is(&generation.files) {
+            if m.key() >= manifest.key() && m.generation == manifest.generation {
                 return Ok(None);
             }
         }
         let started = Instant::now();
-        let mut manifest = Manifest::of(&generation, 0, &self.shared.settings.name);
-        let mut wanted: Vec<(String, std::path::PathBuf, Option<String>)> = manifest
-            .files
-            .iter()
-            .map(|f| (manifest.object(&f.name), generation.dir.join(&f.name), None))
-            .collect();
-        let corpus = engine.corpus_dir().to_path_buf();
-        for file in generation.corpus() {
-            if is_hash(&file.hash) {
-                wanted.push((
-                    corpus_object(&file.hash),
-                    corpus.join(&file.path),
-                    Some(file.hash),
-                ));
-            }
-        }
-        let needed: HashSet<String> = wanted.iter().map(|(o, _, _)| o.clone()).collect();
-        let to_send: Vec<_> = wanted
-            .into_iter()
-            .filter(|(object, _, _)| !self.sent.contains(object))
-            .collect();
+        let to_send: Vec<_> = {
+            let book = lock(&self.book);
+            prepared
+                .to_send
+                .iter()
+                .filter(|(object, _, _)| !book.sent.contains(object))
+                .cloned()
+                .collect()
+        };
         let files = self.shared.files.clone();
         let results: Vec<Result<Option<Sent>, ClusterError>> = futures_util::stream::iter(to_send)
             .map(|(object, path, hash)| {
@@ -135,11 +196,10 @@ impl Publisher {
             .await;
         let (mut sent, mut bytes) = (0, 0);
         for r in results {
-            if let Some((object, content)) = r? {
-                manifest.carry(&object, &content);
-                self.sent.insert(object);
+            if let Some((object, size)) = r? {
+                lock(&self.book).sent.insert(object);
                 sent += 1;
-                bytes += content.len() as u64;
+                bytes += size;
             }
         }
         // every file is there: switch CURRENT, unless another writer did meanwhile
@@ -149,8 +209,14 @@ impl Publisher {
                     "not publishing: the lease went while the files were sent".into(),
                 ));
             }
-            manifest.seq = self.last.as_ref().map_or(1, |(m, _)| m.seq + 1);
-            manifest.published_ms = super::unix_ms();
+            if let Some((m, _)) = &self.last {
+                if m.key() >= manifest.key() {
+                    return Err(ClusterError::Nats(format!(
+                        "CURRENT holds generation #{} of epoch {}, past this one's #{} of epoch {}: is another writer running without the lease?",
+                        m.seq, m.epoch, manifest.seq, manifest.epoch
+                    )));
+                }
+            }
             let value = serde_json::to_vec(&manifest).map_err(nats)?;
             let switched = match &self.last {
                 Some((_, revision)) => self
@@ -170,7 +236,7 @@ impl Publisher {
                 Ok(revision) => {
                     self.last = Some((manifest.clone(), revision));
                     let [_, previous] = std::mem::take(&mut self.needed);
-                    self.needed = [needed, previous];
+                    self.needed = [prepared.needed.clone(), previous];
                     let published = Published {
                         manifest,
                         sent,
@@ -180,8 +246,22 @@ impl Publisher {
                     self.sweep().await;
                     return Ok(Some(published));
                 }
-                // CURRENT moved under us: look again, and number after it
-                Err((true, _)) => self.last = self.shared.current().await?,
+                // CURRENT moved under us (a write of ours whose answer was lost, or a writer
+                // before us): look again
+                Err((true, _)) => {
+                    self.last = self.shared.current().await?;
+                    if let Some((m, _)) = &self.last {
+                        if m.generation == manifest.generation && m.meta == manifest.meta {
+                            return Ok(None);
+                        }
+                        if m.epoch < manifest.epoch && m.seq >= manifest.seq {
+                            // a deposed writer numbered past us: come after it
+                            manifest.seq = m.seq + 1;
+                            let mut book = lock(&self.book);
+                            book.seq = book.seq.max(manifest.seq);
+                        }
+                    }
+                }
                 Err((false, e)) => return Err(e),
             }
         }
@@ -198,7 +278,7 @@ impl Publisher {
             return;
         }
         self.swept = Some(Instant::now());
-        let stale: Vec<String> = self
+        let stale: Vec<String> = lock(&self.book)
             .sent
             .iter()
             .filter(|o| !self.needed[0].contains(*o) && !self.needed[1].contains(*o))
@@ -207,7 +287,7 @@ impl Publisher {
         for object in stale {
             match self.shared.files.delete(&object).await {
                 Ok(()) => {
-                    self.sent.remove(&object);
+                    lock(&self.book).sent.remove(&object);
                 }
                 Err(e) => tracing::debug!("removing {object}: {e}"),
             }
@@ -215,41 +295,198 @@ impl Publisher {
     }
 }
 
-/// An object sent, and its bytes.
-type Sent = (String, Vec<u8>);
+/// The announcing step: makes each new commit ready, and says it.
+pub struct Preparer {
+    shared: Shared,
+    book: Arc<Mutex<Book>>,
+}
 
-/// Sends one file as `object`, and gives its bytes back. A corpus file whose bytes no longer have the hash the catalog
-/// says (it changed since it was indexed) is not sent: the next generation will have it.
+impl Preparer {
+    /// Makes the engine's generation ready to announce and publish, unless it is the one made
+    /// ready last (None): numbers its manifest after every one before, stamps it with
+    /// `epoch`, and carries inline the small files the store lacks.
+    pub async fn prepare(
+        &self,
+        engine: &Engine,
+        epoch: u64,
+        after: Option<&Manifest>,
+    ) -> Result<Option<Prepared>, ClusterError> {
+        let generation = engine.generation();
+        let same = |m: &Manifest| m.generation == generation.name && m.is(&generation.files);
+        if after.is_some_and(same) {
+            return Ok(None);
+        }
+        let seq = lock(&self.book).seq + 1;
+        let mut manifest = Manifest::of(&generation, seq, &self.shared.settings.name);
+        manifest.epoch = epoch;
+        let mut wanted: Vec<(String, PathBuf, Option<String>)> = manifest
+            .files
+            .iter()
+            .map(|f| (manifest.object(&f.name), generation.dir.join(&f.name), None))
+            .collect();
+        let corpus = engine.corpus_dir().to_path_buf();
+        for file in generation.corpus() {
+            if is_hash(&file.hash) {
+                wanted.push((
+                    corpus_object(&file.hash),
+                    corpus.join(&file.path),
+                    Some(file.hash),
+                ));
+            }
+        }
+        let needed: HashSet<String> = wanted.iter().map(|(o, _, _)| o.clone()).collect();
+        let to_send: Vec<_> = {
+            let book = lock(&self.book);
+            wanted
+                .into_iter()
+                .filter(|(object, _, _)| !book.sent.contains(object))
+                .collect()
+        };
+        // carried inline while they fit; past the first that does not, nothing more is read
+        let mut complete = true;
+        for (object, path, hash) in &to_send {
+            match read(path, hash.as_deref()).await? {
+                Some(bytes) if manifest.carry(object, &bytes) => {}
+                Some(_) => {
+                    complete = false;
+                    break;
+                }
+                // a corpus file changed or removed since it was indexed: not sent either
+                None => {}
+            }
+        }
+        lock(&self.book).seq = seq;
+        Ok(Some(Prepared {
+            manifest,
+            to_send,
+            needed,
+            complete,
+        }))
+    }
+
+    /// Says `manifest` on [`ANNOUNCE`], and keeps it as the answer to replicas that ask.
+    pub async fn announce(&self, manifest: &Manifest) -> Result<(), ClusterError> {
+        lock(&self.book).latest = Some(Arc::new(manifest.clone()));
+        let value = serde_json::to_vec(manifest).map_err(nats)?;
+        self.shared
+            .client
+            .publish(ANNOUNCE, value.into())
+            .await
+            .map_err(nats)
+    }
+}
+
+/// An object sent, and its size.
+type Sent = (String, u64);
+
+/// The bytes of a file to send; None for a corpus file whose bytes no longer have the hash
+/// the catalog says (it changed or went since it was indexed: the next generation will have
+/// it).
+async fn read(path: &Path, hash: Option<&str>) -> Result<Option<Vec<u8>>, ClusterError> {
+    let bytes = tokio::fs::read(path).await;
+    match (bytes, hash) {
+        (Ok(b), Some(h)) if content_hash(&b) != h => Ok(None),
+        (Err(_), Some(_)) => Ok(None),
+        (Ok(b), _) => Ok(Some(b)),
+        (Err(source), None) => Err(ClusterError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Sends one file as `object`, unless it is a corpus file that changed since it was indexed.
 async fn send(
     files: &async_nats::jetstream::object_store::ObjectStore,
     object: String,
     path: &Path,
     hash: Option<&str>,
 ) -> Result<Option<Sent>, ClusterError> {
-    let owned = path.to_path_buf();
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(&owned))
-        .await
-        .map_err(nats)?
-        .map_err(|source| ClusterError::Io {
-            path: path.to_path_buf(),
-            source,
-        });
-    let bytes = match (bytes, hash) {
-        (Ok(b), Some(h)) if content_hash(&b) != h => return Ok(None),
-        // a corpus file removed since it was indexed, likewise
-        (Err(_), Some(_)) => return Ok(None),
-        (b, _) => b?,
+    let Some(bytes) = read(path, hash).await? else {
+        return Ok(None);
     };
     files
         .put(object.as_str(), &mut bytes.as_slice())
         .await
         .map_err(nats)?;
-    Ok(Some((object, bytes)))
+    Ok(Some((object, bytes.len() as u64)))
 }
 
-/// Publishes the engine's generation now and whenever it changes, for as long as the lease
-/// is held; each publication is said in the log. Returns when `shutdown` completes (the lease
-/// is let go) or when the lease is lost (an error: the caller stops writing).
+/// Answers replicas asking for the latest generation announced, for as long as it runs.
+async fn answer_latest(client: async_nats::Client, book: Arc<Mutex<Book>>) {
+    let mut asked = match client.subscribe(LATEST).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot answer replicas asking for the latest generation: {e}");
+            return;
+        }
+    };
+    while let Some(message) = asked.next().await {
+        let Some(reply) = message.reply else {
+            continue;
+        };
+        let theirs: Option<(u64, u64)> = serde_json::from_slice(&message.payload).ok();
+        let latest = lock(&book).latest.clone();
+        let answer = match latest {
+            Some(m) if theirs.is_none_or(|k| m.key() > k) => {
+                serde_json::to_vec(&*m).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        if let Err(e) = client.publish(reply, answer.into()).await {
+            tracing::debug!("answering a replica: {e}");
+        }
+    }
+}
+
+/// Publishes what the announcing step makes ready, the latest first, for as long as the
+/// lease is held; each publication is said in the log. Returns when the lease is lost.
+async fn publish_each(
+    mut publisher: Publisher,
+    mut ready: watch::Receiver<Option<Arc<Prepared>>>,
+    lease: View,
+) -> Result<(), ClusterError> {
+    let mut wait = Duration::from_millis(250);
+    loop {
+        let Some(prepared) = ready.borrow_and_update().clone() else {
+            ready.changed().await.map_err(nats)?;
+            continue;
+        };
+        match publisher.publish(&prepared, &lease).await {
+            Ok(published) => {
+                wait = Duration::from_millis(250);
+                if let Some(p) = published {
+                    tracing::info!(
+                        "published generation #{} ({}, {} articles, {} passages): {} files sent ({} bytes) in {:.2} s",
+                        p.manifest.seq,
+                        p.manifest.generation,
+                        p.manifest.articles,
+                        p.manifest.passages,
+                        p.sent,
+                        p.bytes,
+                        p.seconds
+                    );
+                }
+                ready.changed().await.map_err(nats)?;
+            }
+            Err(e @ ClusterError::LeaseLost(_)) => return Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    "could not publish generation #{} (trying again within {:.1} s): {e}",
+                    prepared.manifest.seq,
+                    wait.as_secs_f64()
+                );
+                // a newer generation ends the wait: it is the one to publish
+                let _ = tokio::time::timeout(wait, ready.changed()).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// Announces and publishes the engine's generation now and whenever it changes, for as long
+/// as the lease is held; each is said in the log. Returns when `shutdown` completes (the
+/// lease is let go) or when the lease is lost (an error: the caller stops writing).
 pub async fn run(
     shared: Shared,
     engine: Arc<Engine>,
@@ -257,60 +494,65 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ClusterError> {
     tokio::pin!(shutdown);
-    // NATS may be electing leaders (a node just died or came back): try again, lease in hand
-    let mut said = false;
-    let mut publisher = loop {
-        match Publisher::new(shared.clone()).await {
-            Ok(p) => break p,
-            Err(e) => {
-                if !said {
-                    tracing::warn!("cannot read what is published yet (trying again): {e}");
-                    said = true;
-                }
-            }
-        }
-        tokio::select! {
-            () = &mut shutdown => {
-                lease.release().await;
-                return Ok(());
-            }
-            why = lease.lost() => return Err(ClusterError::LeaseLost(why)),
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
+    let publisher = Publisher::new(shared.clone()).await;
+    let preparer = Preparer {
+        shared: shared.clone(),
+        book: publisher.book.clone(),
     };
+    let mut last = publisher.current().cloned();
+    let (ready, watched) = watch::channel(None);
+    let mut publishing = tokio::spawn(publish_each(publisher, watched, lease.view()));
+    let answering = tokio::spawn(answer_latest(shared.client.clone(), preparer.book.clone()));
     let mut wait = Duration::ZERO;
-    loop {
+    let outcome = loop {
         tokio::select! {
-            () = &mut shutdown => {
-                lease.release().await;
-                return Ok(());
-            }
-            why = lease.lost() => return Err(ClusterError::LeaseLost(why)),
+            () = &mut shutdown => break None,
+            why = lease.lost() => break Some(ClusterError::LeaseLost(why)),
+            ended = &mut publishing => break Some(match ended {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => ClusterError::Nats("publishing stopped".into()),
+                Err(e) => nats(e),
+            }),
             () = tokio::time::sleep(wait) => {}
         }
-        match publisher.publish(&engine, &lease).await {
-            Ok(Some(p)) => {
-                wait = Duration::from_millis(100);
-                tracing::info!(
-                    "published generation #{} ({}, {} articles, {} passages): {} files sent ({} bytes) in {:.2} s",
-                    p.manifest.seq,
-                    p.manifest.generation,
-                    p.manifest.articles,
-                    p.manifest.passages,
-                    p.sent,
-                    p.bytes,
-                    p.seconds
-                );
+        wait = LOOK_EVERY;
+        match preparer
+            .prepare(&engine, lease.epoch(), last.as_ref())
+            .await
+        {
+            Ok(Some(prepared)) => {
+                let m = &prepared.manifest;
+                if prepared.complete {
+                    match preparer.announce(m).await {
+                        Ok(()) => tracing::info!(
+                            "announced generation #{} ({}, {} articles, {} passages), {} files carried",
+                            m.seq,
+                            m.generation,
+                            m.articles,
+                            m.passages,
+                            m.inline.len()
+                        ),
+                        Err(e) => tracing::debug!("announcing generation #{}: {e}", m.seq),
+                    }
+                }
+                last = Some(m.clone());
+                // the publishing step takes the latest, whatever it was doing
+                ready.send_replace(Some(Arc::new(prepared)));
             }
-            Ok(None) => wait = Duration::from_millis(100),
-            Err(e @ ClusterError::LeaseLost(_)) => return Err(e),
+            Ok(None) => {}
             Err(e) => {
-                wait = (wait * 2).clamp(Duration::from_millis(500), Duration::from_secs(5));
-                tracing::warn!(
-                    "could not publish the index (trying again in {:.1} s): {e}",
-                    wait.as_secs_f64()
-                );
+                wait = Duration::from_secs(1);
+                tracing::warn!("could not make the new generation ready (trying again): {e}");
             }
         }
+    };
+    publishing.abort();
+    answering.abort();
+    match outcome {
+        None => {
+            lease.release().await;
+            Ok(())
+        }
+        Some(e) => Err(e),
     }
 }

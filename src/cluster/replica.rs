@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use super::manifest::{corpus_object, is_hash, Manifest};
-use super::{nats, ClusterError, Settings, Shared, CURRENT};
+use super::{nats, ClusterError, Settings, Shared, ANNOUNCE, CURRENT, LATEST};
 use crate::engine::{content_hash, corpus_in_catalog, Engine};
 
 /// How often `CURRENT` is read even when the watch says nothing: a watch whose server died
@@ -37,18 +37,19 @@ pub struct Copied {
     pub missing: usize,
 }
 
-/// Follows `CURRENT` for as long as the process runs: connects (again and again while NATS
-/// cannot be reached), adopts the generation it names and every one after. The client
-/// reconnects by itself after that, to any server of the cluster; a broken watch is opened
-/// again.
+/// Follows the published generations for as long as the process runs: connects (again and
+/// again while NATS cannot be reached), then hears the writer's announcements at once, and
+/// follows `CURRENT` as soon as JetStream answers (seconds after a NATS node's death). The
+/// client reconnects by itself after that, to any server of the cluster; a broken watch is
+/// opened again.
 pub async fn follow(settings: Settings, engine: Arc<Engine>) {
     let mut said = false;
     let started = Instant::now();
-    let shared = loop {
-        match Shared::connect(&settings).await {
-            Ok(shared) => {
+    let client = loop {
+        match super::connect_client(&settings).await {
+            Ok(client) => {
                 tracing::debug!("connected to NATS in {} ms", started.elapsed().as_millis());
-                break shared;
+                break client;
             }
             Err(e) => {
                 if !said {
@@ -62,25 +63,68 @@ pub async fn follow(settings: Settings, engine: Arc<Engine>) {
     if said {
         tracing::info!("NATS answers: following the published index");
     }
-    follow_with(&shared, &engine).await;
+    let (tx, jet) = tokio::sync::watch::channel(None);
+    {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            loop {
+                match Shared::open(client.clone(), &settings).await {
+                    Ok(shared) => {
+                        tracing::debug!(
+                            "JetStream answered in {} ms",
+                            started.elapsed().as_millis()
+                        );
+                        let _ = tx.send(Some(shared));
+                        return;
+                    }
+                    Err(e) => tracing::debug!("opening the buckets: {e}"),
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+    }
+    follow_with(&client, jet, &engine).await;
+}
+
+/// JetStream's buckets once they are open.
+type Jet = tokio::sync::watch::Receiver<Option<Shared>>;
+
+/// The buckets, when open.
+fn opened(jet: &Jet) -> Option<Shared> {
+    jet.borrow().clone()
 }
 
 /// The longest wait for one read of `CURRENT`: a request to a server that just died is not
 /// answered, and the next tick tries again.
 const READ_WITHIN: Duration = Duration::from_secs(1);
 
-/// Watches `CURRENT` in a task of its own, sending each value and revision to `tx`; a watch
-/// that breaks is opened again. Opening one can take seconds while a NATS node is down: the
-/// follower reads `CURRENT` meanwhile.
-fn watch_current(shared: Shared, tx: tokio::sync::mpsc::Sender<(bytes::Bytes, u64)>) {
+/// The key of the generation a replica holds (none yet, after a start), and the revision of
+/// `CURRENT` it adopted last.
+type Held = (Option<(u64, u64)>, Option<u64>);
+
+/// What the follower is told: a manifest's bytes, and where they came from.
+type Seen = (bytes::Bytes, Source);
+
+/// Watches `CURRENT` in a task of its own, sending each value to `tx`; a watch that breaks
+/// is opened again. Opening one can take seconds while a NATS node is down: the follower
+/// hears the writer and reads `CURRENT` meanwhile.
+fn watch_current(mut jet: Jet, tx: tokio::sync::mpsc::Sender<Seen>) {
     tokio::spawn(async move {
+        let Ok(shared) = jet.wait_for(Option::is_some).await.map(|s| s.clone()) else {
+            return;
+        };
+        let Some(shared) = shared else {
+            return;
+        };
         loop {
             match shared.state.watch_with_history(CURRENT).await {
                 Ok(mut watch) => {
                     while let Some(entry) = watch.next().await {
                         match entry {
                             Ok(e) if e.operation == kv::Operation::Put => {
-                                if tx.send((e.value, e.revision)).await.is_err() {
+                                let seen = (e.value, Source::Current(e.revision));
+                                if tx.send(seen).await.is_err() {
                                     return;
                                 }
                             }
@@ -99,55 +143,165 @@ fn watch_current(shared: Shared, tx: tokio::sync::mpsc::Sender<(bytes::Bytes, u6
     });
 }
 
-/// Follows `CURRENT`: what its watch says, and what a read every [`LOOK_EVERY`] says; adopts
-/// each new generation, for as long as the process runs.
-async fn follow_with(shared: &Shared, engine: &Arc<Engine>) {
-    // the revision of CURRENT adopted last
-    let adopted = &mut None;
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    watch_current(shared.clone(), tx);
-    let mut look = tokio::time::interval(LOOK_EVERY);
-    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let read = tokio::time::timeout(READ_WITHIN, shared.state.entry(CURRENT));
-        let (value, revision) = tokio::select! {
-            Some(seen) = rx.recv() => seen,
-            _ = look.tick() => match read.await {
-                Ok(Ok(Some(e))) if e.operation == kv::Operation::Put && Some(e.revision) != *adopted => {
-                    (e.value, e.revision)
-                }
-                Ok(Ok(_)) => continue,
-                Ok(Err(e)) => {
-                    tracing::debug!("reading CURRENT: {e}");
-                    continue;
-                }
-                Err(_) => {
-                    tracing::debug!("reading CURRENT: no answer within {READ_WITHIN:?}");
-                    continue;
-                }
-            },
+/// Where a manifest came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// `CURRENT`, at this revision: published, every file in the store.
+    Current(u64),
+    /// The writer's announcement, or its answer when asked.
+    Writer,
+}
+
+/// Whether a replica holding the generation of key `held` (none yet, after a start) takes
+/// `manifest` from `source`: anything later than what it holds, and `CURRENT` also when it
+/// has the same key (the writer's announcement of it, then its publication, are one
+/// generation: taking it again costs a comparison). Never an earlier one: while JetStream
+/// elects a leader, `CURRENT` may lag behind what the writer announced.
+fn takes(held: Option<(u64, u64)>, manifest: &Manifest, source: Source) -> bool {
+    match held {
+        None => true,
+        Some(held) => {
+            manifest.key() > held
+                || (manifest.key() == held && matches!(source, Source::Current(_)))
+        }
+    }
+}
+
+/// Asks the writer for a generation later than `held`; None when it has none, or does not
+/// answer.
+async fn ask_writer(client: &async_nats::Client, held: Option<(u64, u64)>) -> Option<bytes::Bytes> {
+    let question = serde_json::to_vec(&held).unwrap_or_default();
+    match tokio::time::timeout(READ_WITHIN, client.request(LATEST, question.into())).await {
+        Ok(Ok(answer)) if !answer.payload.is_empty() => Some(answer.payload),
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => {
+            tracing::debug!("asking the writer for its latest generation: {e}");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Reads `CURRENT`; None when it has not changed since `adopted`, or cannot be read now.
+async fn read_current(jet: &Jet, adopted: Option<u64>) -> Option<(bytes::Bytes, u64)> {
+    let shared = opened(jet)?;
+    match tokio::time::timeout(READ_WITHIN, shared.state.entry(CURRENT)).await {
+        Ok(Ok(Some(e))) if e.operation == kv::Operation::Put && Some(e.revision) != adopted => {
+            Some((e.value, e.revision))
+        }
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => {
+            tracing::debug!("reading CURRENT: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("reading CURRENT: no answer within {READ_WITHIN:?}");
+            None
+        }
+    }
+}
+
+/// Hears the writer's announcements in a task of its own, sending each to `tx`.
+fn hear_writer(client: async_nats::Client, tx: tokio::sync::mpsc::Sender<Seen>) {
+    tokio::spawn(async move {
+        let mut announced = match client.subscribe(ANNOUNCE).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("cannot hear the writer's announcements (CURRENT only): {e}");
+                return;
+            }
         };
-        if Some(revision) == *adopted {
-            continue;
+        while let Some(message) = announced.next().await {
+            if tx.send((message.payload, Source::Writer)).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// Every [`LOOK_EVERY`], in a task of its own, reads `CURRENT` and asks the writer for a
+/// generation later than the one held, sending what is new to `tx`. Either may go
+/// unanswered for a while (a read waits up to [`READ_WITHIN`]): the follower does not wait
+/// for them.
+fn look_again(
+    client: async_nats::Client,
+    jet: Jet,
+    held: tokio::sync::watch::Receiver<Held>,
+    tx: tokio::sync::mpsc::Sender<Seen>,
+) {
+    tokio::spawn(async move {
+        let mut look = tokio::time::interval(LOOK_EVERY);
+        look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            look.tick().await;
+            let (key, revision) = *held.borrow();
+            let (current, latest) =
+                tokio::join!(read_current(&jet, revision), ask_writer(&client, key));
+            for seen in [
+                latest.map(|v| (v, Source::Writer)),
+                current.map(|(v, r)| (v, Source::Current(r))),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if tx.send(seen).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Follows the published generations: the writer's announcements, `CURRENT`'s watch, and
+/// every [`LOOK_EVERY`] a read of `CURRENT` and a question to the writer; adopts each later
+/// generation, for as long as the process runs.
+async fn follow_with(client: &async_nats::Client, jet: Jet, engine: &Arc<Engine>) {
+    // the key of the generation held, and the revision of CURRENT seen last
+    let mut held: Option<(u64, u64)> = None;
+    let mut adopted: Option<u64> = None;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let (tell, told) = tokio::sync::watch::channel((held, adopted));
+    watch_current(jet.clone(), tx.clone());
+    hear_writer(client.clone(), tx.clone());
+    look_again(client.clone(), jet.clone(), told, tx);
+    while let Some((value, source)) = rx.recv().await {
+        if let Source::Current(revision) = source {
+            if Some(revision) == adopted {
+                continue;
+            }
         }
         let manifest = match Manifest::parse(&value) {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!("{e}; answering from the generation in hand");
-                *adopted = Some(revision);
+                if let Source::Current(revision) = source {
+                    adopted = Some(revision);
+                }
                 continue;
             }
         };
+        if !takes(held, &manifest, source) {
+            continue;
+        }
         let started = Instant::now();
-        match adopt(shared, engine, &manifest).await {
+        let shared = opened(&jet);
+        match adopt(shared.as_ref(), engine, &manifest).await {
             Ok(copied) => {
-                *adopted = Some(revision);
+                held = Some(manifest.key());
+                if let Source::Current(revision) = source {
+                    adopted = Some(revision);
+                }
+                tell.send_replace((held, adopted));
                 if copied != Copied::default() {
                     tracing::info!(
-                        "answering from generation #{} ({}, {} articles): {} files copied ({} bytes) in {:.2} s, {} ms after it was published",
+                        "answering from generation #{} ({}, {} articles, {}): {} files copied ({} bytes) in {:.2} s, {} ms after the writer made it ready",
                         manifest.seq,
                         manifest.generation,
                         manifest.articles,
+                        match source {
+                            Source::Current(_) => "published",
+                            Source::Writer => "announced",
+                        },
                         copied.files,
                         copied.bytes,
                         started.elapsed().as_secs_f64(),
@@ -160,7 +314,11 @@ async fn follow_with(shared: &Shared, engine: &Arc<Engine>) {
                         copied.missing
                     );
                 }
-                report(shared, &manifest).await;
+                // in a task: JetStream may be electing a leader, and the next generation
+                // must not wait for this report
+                if let Some(shared) = shared {
+                    tokio::spawn(report(shared, manifest));
+                }
             }
             Err(e) => tracing::warn!(
                 "cannot adopt generation #{} yet (trying again): {e}",
@@ -171,10 +329,11 @@ async fn follow_with(shared: &Shared, engine: &Arc<Engine>) {
 }
 
 /// Says in `replica.<name>` which generation this replica answers from.
-async fn report(shared: &Shared, manifest: &Manifest) {
+async fn report(shared: Shared, manifest: Manifest) {
     let key = format!("replica.{}", key_part(&shared.settings.name));
     let value = serde_json::json!({
         "seq": manifest.seq,
+        "epoch": manifest.epoch,
         "generation": manifest.generation,
         "published_ms": manifest.published_ms,
         "adopted_ms": super::unix_ms(),
@@ -199,7 +358,7 @@ pub fn key_part(name: &str) -> String {
 
 /// Copies the generation `manifest` names (what is not already here) and adopts it.
 pub async fn adopt(
-    shared: &Shared,
+    shared: Option<&Shared>,
     engine: &Arc<Engine>,
     manifest: &Manifest,
 ) -> Result<Copied, ClusterError> {
@@ -237,7 +396,7 @@ pub async fn start(
                     let Some((manifest, _)) = shared.current().await? else {
                         return Err(ClusterError::Nats("nothing is published yet".into()));
                     };
-                    copy(&shared, index_dir, corpus_dir, &manifest).await?;
+                    copy(Some(&shared), index_dir, corpus_dir, &manifest).await?;
                     let (dir, name) = (index_dir.to_path_buf(), manifest.generation.clone());
                     tokio::task::spawn_blocking(move || crate::engine::install(&dir, &name))
                         .await
@@ -269,7 +428,7 @@ pub async fn start(
 /// Copies what this machine lacks of the generation `manifest` names into `index_dir`, and
 /// of the corpus files its catalog names into `corpus_dir`; `meta.json` last.
 async fn copy(
-    shared: &Shared,
+    shared: Option<&Shared>,
     index_dir: &Path,
     corpus_dir: &Path,
     manifest: &Manifest,
@@ -286,12 +445,12 @@ async fn copy(
         .collect();
     let fetched: Vec<Result<u64, ClusterError>> = futures_util::stream::iter(missing)
         .map(|(path, object, expected)| {
-            let shared = shared.clone();
+            let shared = shared.cloned();
             let carried = manifest.carried(&object);
             async move {
                 let bytes = match carried {
                     Some(bytes) => bytes,
-                    None => fetch(&shared, &object).await?,
+                    None => fetch(shared.as_ref(), &object).await?,
                 };
                 let size = bytes.len() as u64;
                 if size != expected {
@@ -348,7 +507,12 @@ fn has(path: &Path, size: u64, hash: &str) -> bool {
 }
 
 /// An object's bytes (the object store checks their digest as they are read).
-async fn fetch(shared: &Shared, object: &str) -> Result<Vec<u8>, ClusterError> {
+async fn fetch(shared: Option<&Shared>, object: &str) -> Result<Vec<u8>, ClusterError> {
+    let Some(shared) = shared else {
+        return Err(ClusterError::Nats(format!(
+            "{object}: the object store does not answer yet"
+        )));
+    };
     let started = Instant::now();
     let mut reader = shared
         .files
@@ -398,6 +562,49 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn numbered(epoch: u64, seq: u64) -> Manifest {
+        let mut m: Manifest = serde_json::from_value(serde_json::json!({
+            "format": super::super::manifest::FORMAT,
+            "seq": seq,
+            "generation": "gen-1",
+            "meta": "{}",
+            "files": [{"name": "catalog-1.json", "size": 1}],
+            "catalog": "catalog-1.json",
+            "articles": 1,
+            "passages": 1,
+            "published_ms": 0,
+            "writer": "w"
+        }))
+        .unwrap();
+        m.epoch = epoch;
+        m
+    }
+
+    #[test]
+    fn a_replica_takes_later_generations_only() {
+        let (writer, current) = (Source::Writer, Source::Current(9));
+        // after a start, whatever comes first
+        assert!(takes(None, &numbered(0, 1), writer));
+        // a later number, or a later writer whatever its numbers
+        assert!(takes(Some((5, 3)), &numbered(5, 4), writer));
+        assert!(takes(Some((5, 3)), &numbered(6, 1), current));
+        // never back: CURRENT lagging behind what the writer announced, or a deposed writer
+        assert!(!takes(Some((5, 4)), &numbered(5, 3), current));
+        assert!(!takes(Some((6, 1)), &numbered(5, 9), writer));
+        // the announcement of what is held is nothing new; its publication is looked at
+        assert!(!takes(Some((5, 4)), &numbered(5, 4), writer));
+        assert!(takes(Some((5, 4)), &numbered(5, 4), current));
+    }
+
+    #[test]
+    fn a_manifest_without_an_epoch_comes_before_any_with_one() {
+        let mut old = serde_json::to_value(numbered(0, 40)).unwrap();
+        old.as_object_mut().unwrap().remove("epoch");
+        let old = Manifest::parse(old.to_string().as_bytes()).unwrap();
+        assert_eq!(old.key(), (0, 40));
+        assert!(takes(Some(old.key()), &numbered(1, 1), Source::Writer));
+    }
 
     #[test]
     fn a_name_becomes_a_key() {
