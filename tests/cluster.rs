@@ -19,6 +19,8 @@ mod fake_discord;
 mod cluster;
 #[path = "harness/bot.rs"]
 mod harness;
+#[path = "harness/web.rs"]
+mod web;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -124,6 +126,96 @@ async fn answerable(
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
+}
+
+/// /add and /feeds by an admin over HTTP, on a replica at `urls[0]`: each a private deferral
+/// edited by the writer into the gateway bot's report; the article added is answerable on
+/// the other replica.
+async fn news_over_http(fake: &Arc<FakeDiscord>, urls: &[String], writer: &Proc) {
+    use common::site::{Response, Site};
+    let site = Site::start(|r| {
+        web::robots_allow_all(r).unwrap_or_else(|| {
+            let port = r
+                .header("host")
+                .unwrap_or("")
+                .rsplit(':')
+                .next()
+                .unwrap_or("");
+            if r.path == web::ARTICLE_PATH {
+                Response::html(web::article_fr(&format!("http://127.0.0.1:{port}")))
+            } else {
+                Response::not_found()
+            }
+        })
+    });
+    let run = |n: u64, name: &str, options: Value| {
+        let (fake, url) = (fake.clone(), urls[0].clone());
+        let name = name.to_string();
+        async move {
+            let token = format!("news-token-{n}");
+            let sent = slash_command(
+                1_340_000_000_000_000_000 + n,
+                &token,
+                &name,
+                options,
+                &Asker::admin(4446),
+            );
+            let deferred = fake.post_interaction(&url, sent).await;
+            assert_eq!(deferred.json["type"], 5, "{:?}", deferred.json);
+            assert_eq!(deferred.json["data"]["flags"], 64, "{:?}", deferred.json);
+            let edit = fake
+                .wait_request(
+                    |r| r.method == "PATCH" && r.path.contains(&format!("/{token}/")),
+                    Duration::from_secs(60),
+                )
+                .await;
+            edit.map(|r| r.body["content"].as_str().unwrap_or_default().to_string())
+        }
+    };
+    let article = site.url(web::ARTICLE_PATH);
+    let added = run(
+        1,
+        "add",
+        json!([{"name": "url", "type": 3, "value": article}]),
+    )
+    .await
+    .unwrap_or_else(|| panic!("no report of /add: {}", writer.log()));
+    assert!(added.contains("Ajouté"), "{added}");
+    let question =
+        "Combien de mètres cubes d'eau potable l'usine de dessalement produira-t-elle par jour ?";
+    let found = tokio::time::timeout(
+        Duration::from_secs(20),
+        answerable(
+            fake.clone(),
+            urls[1].clone(),
+            question.to_string(),
+            "Tevragh".to_string(),
+            3_000_000_000,
+        ),
+    )
+    .await;
+    assert!(
+        found.is_ok(),
+        "the added article never answered on the other replica"
+    );
+
+    let feeds = |sub: &str, url: Option<&str>| {
+        let options: Vec<Value> = url
+            .map(|u| json!({"name": "url", "type": 3, "value": u}))
+            .into_iter()
+            .collect();
+        json!([{"name": sub, "type": 1, "options": options}])
+    };
+    let none = run(2, "feeds", feeds("list", None)).await.unwrap();
+    assert!(none.contains("Aucun flux"), "{none}");
+    let feed = site.url("/flux.xml");
+    let followed = run(3, "feeds", feeds("add", Some(&feed))).await.unwrap();
+    assert!(followed.contains("Flux ajouté"), "{followed}");
+    let listed = run(4, "feeds", feeds("list", None)).await.unwrap();
+    assert!(listed.contains(&feed), "{listed}");
+    let removed = run(5, "feeds", feeds("remove", Some(&feed))).await.unwrap();
+    assert!(removed.contains("Flux retiré"), "{removed}");
+    println!("/add over HTTP: {added}\n/feeds list over HTTP: {listed}");
 }
 
 /// A writer's commits so far: its index opened (on taking the lease), and each reindex.
@@ -689,7 +781,7 @@ async fn one_gateway_at_a_time_and_the_standby_takes_over() {
 /// report edited in, and the new article answerable on the replicas.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs nats-server (apt-get install nats-server; see .ci/run)"]
-async fn replicas_share_the_limit_and_hand_reindex_to_the_writer() {
+async fn replicas_share_the_limit_and_hand_admin_commands_to_the_writer() {
     let _alone = ONE_AT_A_TIME.lock().await;
     let ws = common::Workspace::new();
     let dir = ws.dir.path().join("cluster");
@@ -730,6 +822,8 @@ async fn replicas_share_the_limit_and_hand_reindex_to_the_writer() {
     // the writer reindexes only when asked: by the job below
     let mut writer_env = env("writer");
     writer_env.push(("KIOSQUE_WATCH", "off".into()));
+    // /add fetches from the test's site on 127.0.0.1
+    writer_env.push((web::ALLOW.0, web::ALLOW.1.into()));
     let mut writer = Proc::new(
         "writer",
         bin,
@@ -849,6 +943,11 @@ async fn replicas_share_the_limit_and_hand_reindex_to_the_writer() {
         "the reindexed article answerable {:.2} s after the report",
         since.elapsed().as_secs_f64()
     );
+
+    // /add and /feeds over HTTP: jobs too, run by the writer
+    if cfg!(feature = "web") {
+        news_over_http(&fake, &urls, &writer).await;
+    }
 
     // NATS gone: the replicas answer from the generation they have (the limit counted locally)
     nats.kill();

@@ -27,7 +27,14 @@ const TOKEN_LIFE: Duration = Duration::from_secs(15 * 60);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Task {
+    /// /reindex
     Reindex { full: bool },
+    /// /add: an article by its address (checked by the writer's fetcher, as any URL).
+    Add { url: String },
+    /// /feeds list
+    Feeds,
+    /// /feeds add (`follow`) or /feeds remove
+    Follow { url: String, follow: bool },
 }
 
 /// A job: the task, and the interaction whose deferred reply it edits.

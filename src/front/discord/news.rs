@@ -277,7 +277,7 @@ pub fn feeds_reply(info: &[FeedInfo], lang: Lang) -> String {
     fitted(head, lines, lang)
 }
 
-fn followed(lang: Lang, url: &str, done: bool, adding: bool) -> String {
+pub(super) fn followed(lang: Lang, url: &str, done: bool, adding: bool) -> String {
     let u = link(url);
     match (lang, adding, done) {
         (Lang::Fr, true, true) => {
@@ -304,7 +304,7 @@ fn fetching(lang: Lang, seconds: u64) -> String {
     }
 }
 
-fn failed(lang: Lang, why: &str) -> String {
+pub(super) fn failed(lang: Lang, why: &str) -> String {
     let why = text::truncate_chars(&escape(why), 1500);
     match lang {
         Lang::Fr => format!("Échec : {why}"),
@@ -321,7 +321,7 @@ fn not_admin(lang: Lang) -> String {
     }
 }
 
-fn no_fetching(lang: Lang) -> String {
+pub(super) fn no_fetching(lang: Lang) -> String {
     match lang {
         Lang::Fr => {
             "Ce kiosque ne récupère rien sur le web (compilé sans la fonction `web`).".into()

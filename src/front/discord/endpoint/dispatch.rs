@@ -135,8 +135,14 @@ async fn command(
             message(&reply::articles(&page, lang))
         }
         #[cfg(feature = "cluster")]
-        "reindex" if endpoint.jobs().is_some() => {
-            reindex_job(endpoint, &command, lang, token).await
+        admin @ ("reindex" | "add" | "feeds") if endpoint.jobs().is_some() => {
+            match admin_task(admin, &command) {
+                Some(task) => job(endpoint, &command, task, lang, token).await,
+                None => message(&private(reply::say(
+                    lang,
+                    Say::UnknownCommand(admin.to_string()),
+                ))),
+            }
         }
         admin @ ("reindex" | "add" | "feeds") => message(&private(reply::say(
             lang,
@@ -201,13 +207,62 @@ fn defer(
 /// `/reindex` over HTTP, with NATS: for members with Manage Server (or Administrator), a job
 /// on the writer's queue and a private deferral, which the writer edits into its report.
 #[cfg(feature = "cluster")]
-async fn reindex_job(
+/// The job an admin command asks for; None when its options are not the command's (a
+/// subcommand unknown, an address missing or longer than Discord allows).
+#[cfg(feature = "cluster")]
+fn admin_task(name: &str, command: &CommandInteraction) -> Option<crate::cluster::jobs::Task> {
+    use crate::cluster::jobs::Task;
+    /// Discord's limit for the address options (`max_length` in their definitions).
+    const URL_MAX: usize = 2000;
+    let url = |options: &[serenity::ResolvedOption<'_>]| {
+        options
+            .iter()
+            .filter(|o| o.name == "url")
+            .find_map(|o| match &o.value {
+                ResolvedValue::String(s) => Some(s.trim().to_string()),
+                _ => None,
+            })
+            .filter(|u| !u.is_empty() && u.chars().count() <= URL_MAX)
+    };
+    match name {
+        "reindex" => Some(Task::Reindex { full: false }),
+        "add" => Some(Task::Add {
+            url: url(&command.data.options())?,
+        }),
+        "feeds" => {
+            let options = command.data.options();
+            let first = options.into_iter().next()?;
+            let ResolvedValue::SubCommand(sub) = first.value else {
+                return None;
+            };
+            match first.name {
+                "list" => Some(Task::Feeds),
+                "add" => Some(Task::Follow {
+                    url: url(&sub)?,
+                    follow: true,
+                }),
+                "remove" => Some(Task::Follow {
+                    url: url(&sub)?,
+                    follow: false,
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An admin command as a job for the writer: refused to members without Manage Server, else
+/// put on the queue and answered with a private deferral, which the writer edits.
+#[cfg(feature = "cluster")]
+async fn job(
     endpoint: &Arc<Endpoint>,
     command: &CommandInteraction,
+    task: crate::cluster::jobs::Task,
     lang: Lang,
     token: String,
 ) -> CreateInteractionResponse {
-    use crate::cluster::jobs::{submit, Job, Task};
+    use crate::cluster::jobs::{submit, Job};
     let admin = command
         .member
         .as_ref()
@@ -219,7 +274,7 @@ async fn reindex_job(
     let Some(shared) = endpoint.jobs() else {
         return message(&private(reply::say(
             lang,
-            Say::NotOverHttp("reindex".into()),
+            Say::NotOverHttp(command.data.name.clone()),
         )));
     };
     if !path_safe(&token) {
@@ -227,7 +282,7 @@ async fn reindex_job(
         return message(&settled(error, lang));
     }
     let job = Job {
-        task: Task::Reindex { full: false },
+        task,
         application_id: endpoint.application_id,
         token,
         lang,

@@ -54,11 +54,75 @@ pub async fn run(shared: Shared, engine: Arc<Engine>, api_base: Option<String>) 
                         Err(e) => apology(&e.to_string(), lang),
                     }
                 }
+                task => news(&engine, task, lang).await,
             };
             deliver_to(&client, &api, job.application_id, &job.token, &reply).await;
         }
     })
     .await;
+}
+
+/// /add and /feeds, as the gateway bot answers them.
+#[cfg(feature = "web")]
+async fn news(engine: &Arc<Engine>, task: Task, lang: crate::lang::Lang) -> reply::Reply {
+    use crate::front::discord::news::{add_reply, failed, feeds_reply, followed, no_fetching};
+    if !engine.has_news() {
+        return private_text(no_fetching(lang));
+    }
+    let engine = engine.clone();
+    let done = tokio::task::spawn_blocking(move || match task {
+        Task::Add { url } => {
+            let report = engine.add(std::slice::from_ref(&url), &quiet);
+            tracing::info!("an article added for an admin over HTTP: {url}");
+            report
+                .map(|r| add_reply(&r, lang))
+                .map_err(|e| e.to_string())
+        }
+        Task::Feeds => engine
+            .feeds()
+            .map(|info| feeds_reply(&info, lang))
+            .map_err(|e| e.to_string()),
+        Task::Follow { url, follow } => {
+            let changed = if follow {
+                engine.follow(&url)
+            } else {
+                engine.unfollow(&url)
+            };
+            changed
+                .map(|changed| followed(lang, &url, changed, follow))
+                .map_err(|e| e.to_string())
+        }
+        // the caller runs these itself
+        Task::Reindex { .. } => Err("a reindex is not news".to_string()),
+    })
+    .await;
+    match done {
+        Ok(Ok(text)) => private_text(text),
+        Ok(Err(e)) => private_text(failed(lang, &e)),
+        Err(e) => apology(&e.to_string(), lang),
+    }
+}
+
+/// Without the `web` feature, /add and /feeds say that this kiosque fetches nothing.
+#[cfg(not(feature = "web"))]
+async fn news(_: &Arc<Engine>, _: Task, lang: crate::lang::Lang) -> reply::Reply {
+    private_text(match lang {
+        crate::lang::Lang::Fr => {
+            "Ce kiosque ne récupère rien sur le web (compilé sans la fonction `web`).".into()
+        }
+        crate::lang::Lang::En => {
+            "This kiosque fetches nothing from the web (built without the `web` feature).".into()
+        }
+    })
+}
+
+/// A private reply of `text`.
+fn private_text(text: String) -> reply::Reply {
+    reply::Reply {
+        content: Some(text),
+        embeds: vec![],
+        ephemeral: true,
+    }
 }
 
 /// The gateway bot's apology, the error in the log under its id.
