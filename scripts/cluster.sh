@@ -24,6 +24,8 @@
 #                  points at a TLS proxy forwarding here
 #   KIOSQUE        the kiosque binary (target/release/kiosque; built when missing)
 #   KIOSQUE_CORPUS the writer's corpus (corpus), DISCORD_PUBLIC_KEY, DISCORD_APPLICATION_ID
+#   REPLICA_WAIT   how long `up` waits for the replicas to listen, in s (120; a large
+#                  corpus's first generation takes longer to build and copy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -179,7 +181,7 @@ up() {
       --listen "${REPLICAS[$i]}" --index "$CLUSTER_DIR/replica-$((i + 1))/index"
   done
   # a replica listens once it has the writer's first generation
-  for i in "${!REPLICAS[@]}"; do wait_port "${REPLICAS[$i]}" 120; done
+  for i in "${!REPLICAS[@]}"; do wait_port "${REPLICAS[$i]}" "${REPLICA_WAIT:-120}"; done
   start nginx "$NGINX" -p "$CLUSTER_DIR/nginx" -c "$CLUSTER_DIR/nginx.conf" -g "daemon off;"
   wait_port "$FRONT"
   echo "the interactions endpoint is http://$FRONT/interactions (put TLS in front for Discord)"

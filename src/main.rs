@@ -237,9 +237,7 @@ fn serve_gateway(
             "{} articles indexed; connecting to Discord",
             engine.articles(1, 1).total
         );
-        if engine.has_embedder() {
-            embed_in_background(engine.clone());
-        }
+        // the passages' vectors come from the writer (cluster::vectors)
         tokio::select! {
             outcome = kiosque::front::discord::run(discord, engine) => match outcome {
                 Ok(()) => {
@@ -292,9 +290,7 @@ fn serve_http(setup: Setup, args: &kiosque::config::EndpointArgs) -> anyhow::Res
         );
         let engine = runtime.block_on(started)?;
         tracing::info!("{} articles indexed", engine.articles(1, 1).total);
-        if engine.has_embedder() {
-            embed_in_background(engine.clone());
-        }
+        // the passages' vectors come from the writer (cluster::vectors)
         return endpoint_outcome(runtime.block_on(endpoint::run(settings, engine)));
     }
     let engine = std::sync::Arc::new(setup.engine()?);
@@ -374,6 +370,66 @@ fn writer(
         ));
         let shutdown = kiosque::front::discord::shutdown_signal();
         publish::run(shared, engine, lease, shutdown).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `kiosque index` with NATS: the cluster's writer for one build. It takes the writer's
+/// lease (refused, exit 1, while a `kiosque writer` holds it: that one indexes the corpus it
+/// watches, and `/reindex` asks it), builds, publishes the generation, and lets the lease go.
+#[cfg(feature = "cluster")]
+fn index_as_writer(
+    setup: &Setup,
+    settings: kiosque::cluster::Settings,
+    full: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use kiosque::cluster::{publish, Shared};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let shared = Shared::connect(&settings).await?;
+        let Some(held) = shared.try_writer_lease().await? else {
+            let by = shared.writer().await.unwrap_or_default();
+            eprintln!(
+                "kiosque: the writer's lease is held by {by:?}: that writer indexes the corpus it watches (/reindex asks it to); stop it to index from here"
+            );
+            return Ok(ExitCode::from(1));
+        };
+        let indexed = {
+            let setup = setup.clone();
+            tokio::task::spawn_blocking(move || {
+                let stdout = std::io::stdout();
+                let mut out = stdout.lock();
+                terminal::index(&setup, full, json, &mut out).map(|_| setup.engine())
+            })
+            .await?
+        };
+        let engine = match indexed {
+            Ok(Ok(engine)) => std::sync::Arc::new(engine),
+            Ok(Err(e)) => {
+                held.release().await;
+                return Err(e.into());
+            }
+            Err(e) => {
+                held.release().await;
+                return Err(e.into());
+            }
+        };
+        let published = publish::once(shared, &engine, &held).await;
+        held.release().await;
+        match published? {
+            Some(p) => tracing::info!(
+                "published generation #{} ({} articles): {} files sent ({} bytes) in {:.2} s",
+                p.manifest.seq,
+                p.manifest.articles,
+                p.sent,
+                p.bytes,
+                p.seconds
+            ),
+            None => tracing::info!("the cluster answers from this generation already"),
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -601,7 +657,19 @@ fn run() -> anyhow::Result<ExitCode> {
             }
             Outcome::Done
         }
-        Command::Index { full, json } => terminal::index(&setup, *full, *json, &mut out)?,
+        Command::Index {
+            full,
+            json,
+            #[cfg(feature = "cluster")]
+            nats,
+        } => {
+            #[cfg(feature = "cluster")]
+            if let Some(settings) = nats.settings() {
+                drop(out);
+                return index_as_writer(&setup, settings, *full, *json);
+            }
+            terminal::index(&setup, *full, *json, &mut out)?
+        }
         #[cfg(feature = "web")]
         Command::Add { urls, json } => terminal::add(&setup, urls, *json, &mut out)?,
         #[cfg(feature = "web")]

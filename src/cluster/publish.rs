@@ -484,6 +484,32 @@ async fn publish_each(
     }
 }
 
+/// Announces and publishes the engine's generation once, for `kiosque index`: None when
+/// `CURRENT` holds it already.
+pub async fn once(
+    shared: Shared,
+    engine: &Engine,
+    lease: &Held,
+) -> Result<Option<Published>, ClusterError> {
+    let mut publisher = Publisher::new(shared.clone()).await;
+    let preparer = Preparer {
+        shared,
+        book: publisher.book.clone(),
+    };
+    let Some(prepared) = preparer
+        .prepare(engine, lease.epoch(), publisher.current())
+        .await?
+    else {
+        return Ok(None);
+    };
+    if prepared.complete {
+        if let Err(e) = preparer.announce(&prepared.manifest).await {
+            tracing::debug!("announcing generation #{}: {e}", prepared.manifest.seq);
+        }
+    }
+    publisher.publish(&prepared, &lease.view()).await
+}
+
 /// Announces and publishes the engine's generation now and whenever it changes, for as long
 /// as the lease is held; each is said in the log. Returns when `shutdown` completes (the
 /// lease is let go) or when the lease is lost (an error: the caller stops writing).
@@ -503,6 +529,14 @@ pub async fn run(
     let (ready, watched) = watch::channel(None);
     let mut publishing = tokio::spawn(publish_each(publisher, watched, lease.view()));
     let answering = tokio::spawn(answer_latest(shared.client.clone(), preparer.book.clone()));
+    // the passages' vectors, when this writer embeds them
+    let sharing = engine.has_embedder().then(|| {
+        tokio::spawn(super::vectors::share(
+            shared.clone(),
+            engine.clone(),
+            lease.epoch(),
+        ))
+    });
     let mut wait = Duration::ZERO;
     let outcome = loop {
         tokio::select! {
@@ -548,6 +582,9 @@ pub async fn run(
     };
     publishing.abort();
     answering.abort();
+    if let Some(sharing) = sharing {
+        sharing.abort();
+    }
     match outcome {
         None => {
             lease.release().await;

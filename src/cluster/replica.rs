@@ -84,14 +84,22 @@ pub async fn follow(settings: Settings, engine: Arc<Engine>) {
             }
         });
     }
+    if engine.has_embedder() {
+        // the writer embeds the passages; questions are embedded here
+        tokio::spawn(super::vectors::follow(
+            client.clone(),
+            jet.clone(),
+            Arc::clone(&engine),
+        ));
+    }
     follow_with(&client, jet, &engine).await;
 }
 
 /// JetStream's buckets once they are open.
-type Jet = tokio::sync::watch::Receiver<Option<Shared>>;
+pub(super) type Jet = tokio::sync::watch::Receiver<Option<Shared>>;
 
 /// The buckets, when open.
-fn opened(jet: &Jet) -> Option<Shared> {
+pub(super) fn opened(jet: &Jet) -> Option<Shared> {
     jet.borrow().clone()
 }
 
@@ -507,7 +515,7 @@ fn has(path: &Path, size: u64, hash: &str) -> bool {
 }
 
 /// An object's bytes (the object store checks their digest as they are read).
-async fn fetch(shared: Option<&Shared>, object: &str) -> Result<Vec<u8>, ClusterError> {
+pub(super) async fn fetch(shared: Option<&Shared>, object: &str) -> Result<Vec<u8>, ClusterError> {
     let Some(shared) = shared else {
         return Err(ClusterError::Nats(format!(
             "{object}: the object store does not answer yet"

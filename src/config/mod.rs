@@ -279,7 +279,8 @@ pub struct Rerank {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build the index, or refresh it when the corpus changed, and say what was done
+    /// Build the index, or refresh it when the corpus changed, and say what was done; with
+    /// NATS, as the cluster's writer: holding the writer's lease, and publishing the result
     Index {
         /// Rebuild everything even when nothing changed
         #[arg(long)]
@@ -287,6 +288,9 @@ pub enum Command {
         /// Print the report as one JSON line
         #[arg(long)]
         json: bool,
+        #[cfg(feature = "cluster")]
+        #[command(flatten)]
+        nats: NatsArgs,
     },
     /// List the indexed articles: id, title, source, passages
     Articles {

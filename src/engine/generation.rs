@@ -11,6 +11,7 @@ use super::index::catalog::Catalog;
 use super::index::snapshot::Files;
 use super::index::store::Store;
 use super::index::IndexError;
+use super::meaning::vectors::{is_cache_name, whole_len, write_copy};
 use super::{Engine, Services};
 
 /// The current generation: its name, where its files are, and what it is made of.
@@ -163,6 +164,65 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(snapshot);
         Ok(())
     }
+
+    /// The vector cache's files, each with how many of its bytes are whole records: what a
+    /// writer shares with the replicas (the file names and their prefixes, byte for byte).
+    pub fn vector_files(&self) -> Vec<VectorFile> {
+        let dir = self.vector_dir();
+        let mut files: Vec<VectorFile> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                is_cache_name(&name).then(|| VectorFile {
+                    whole: whole_len(&e.path()).unwrap_or(0),
+                    path: e.path(),
+                    name,
+                })
+            })
+            .collect();
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        files
+    }
+
+    /// How many bytes of the vector cache file `name` this machine has (0 when none).
+    pub fn vector_file_len(&self, name: &str) -> u64 {
+        if !is_cache_name(name) {
+            return 0;
+        }
+        std::fs::metadata(self.vector_dir().join(name)).map_or(0, |m| m.len())
+    }
+
+    /// Writes a part of a writer's vector cache file into this machine's copy (see
+    /// [`write_copy`]: from 0 it starts anew; false when the copy does not end at `offset`).
+    /// The current generation takes the new vectors with [`Engine::reload_vectors`].
+    pub fn write_vectors(&self, name: &str, offset: u64, bytes: &[u8]) -> std::io::Result<bool> {
+        write_copy(&self.vector_dir(), name, offset, bytes)
+    }
+
+    /// Lets questions use the vectors the cache holds now for the current generation's
+    /// passages (a replica, after copying the writer's). Blocking: it reads the cache.
+    pub fn reload_vectors(&self) {
+        let snapshot = self.snapshot();
+        let with = Arc::new(self.with_cached_vectors(&snapshot));
+        let mut current = self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // a generation adopted meanwhile took the cache's vectors as it opened
+        if Arc::ptr_eq(&current, &snapshot) {
+            *current = with;
+        }
+    }
+}
+
+/// A vector cache file: its name, where it is, and how many of its bytes are whole records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VectorFile {
+    pub name: String,
+    pub path: PathBuf,
+    pub whole: u64,
 }
 
 /// Opens an index directory without building (a restart's first step).

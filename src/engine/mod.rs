@@ -46,7 +46,7 @@ pub use ask::{
     MAX_QUESTION_CHARS, MAX_TOP,
 };
 pub use generation::{
-    content_hash, corpus_in_catalog, generation_dir, install, CorpusFile, Generation,
+    content_hash, corpus_in_catalog, generation_dir, install, CorpusFile, Generation, VectorFile,
 };
 pub use index::snapshot::Files as GenerationFiles;
 pub use index::{quiet, BuildReport, EmbedReport, IndexError, Progress};

@@ -110,6 +110,35 @@ impl Drop for Proc {
     }
 }
 
+/// One NATS server with JetStream on a free port of 127.0.0.1, its data under `dir`, started
+/// and listening: the process and its port.
+pub async fn one_nats_node(dir: &Path) -> (Proc, u16) {
+    let port = free_port("127.0.0.1");
+    let store = dir.join("nats").display().to_string();
+    let mut nats = Proc::new(
+        "nats",
+        "nats-server",
+        &[
+            "-js",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-sd",
+            &store,
+        ],
+        &[],
+        dir,
+    );
+    nats.start();
+    assert!(
+        listening(&format!("127.0.0.1:{port}"), Duration::from_secs(20)).await,
+        "{}",
+        nats.log()
+    );
+    (nats, port)
+}
+
 /// A port of `ip` nothing listens on now.
 pub fn free_port(ip: &str) -> u16 {
     let ip: IpAddr = ip.parse().unwrap();

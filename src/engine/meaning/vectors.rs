@@ -37,6 +37,73 @@ pub fn key(model: &str, text_key: u64) -> u128 {
     xxhash_rust::xxh3::xxh3_128(&bytes)
 }
 
+/// Whether `name` is a cache file's name (`{16 hex digits}.vec`): what a writer shares, and
+/// nothing a replica would write outside its vector directory.
+pub fn is_cache_name(name: &str) -> bool {
+    name.strip_suffix(".vec")
+        .is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// How many bytes of the cache file at `path` are its header and whole records: what can be
+/// shared of it now (a record being written is left for later). 0 when it is no cache.
+pub fn whole_len(path: &Path) -> io::Result<u64> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut head = [0u8; 16];
+    if len < 16 || file.read_exact(&mut head).is_err() || &head[..8] != CACHE_MAGIC {
+        return Ok(0);
+    }
+    let dim = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as u64;
+    let model = u32::from_le_bytes([head[12], head[13], head[14], head[15]]) as u64;
+    if dim == 0 || dim as usize > MAX_DIM || len < 16 + model {
+        return Ok(0);
+    }
+    let header = 16 + model;
+    let record = 16 + 4 * dim;
+    Ok(header + (len - header) / record * record)
+}
+
+/// Writes `bytes` at `offset` of the cache file `name` in `dir`, a copy of another machine's
+/// file kept byte for byte: from 0 it starts the file anew, otherwise it appends when the file
+/// holds exactly `offset` bytes, and says false when it does not (the copy went another way:
+/// the caller starts it anew). Under the cache's lock, synced; an error when another process
+/// is writing to the cache.
+pub fn write_copy(dir: &Path, name: &str, offset: u64, bytes: &[u8]) -> io::Result<bool> {
+    if !is_cache_name(name) {
+        return Err(bad(dir, "not a vector cache's name"));
+    }
+    if offset == 0 && !bytes.starts_with(CACHE_MAGIC) {
+        return Err(bad(
+            dir,
+            "a vector cache that does not start with its header",
+        ));
+    }
+    fs::create_dir_all(dir)?;
+    let path = dir.join(name);
+    let Some(_lock) = Lease::try_take(&path.with_extension("lock"))? else {
+        return Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!("{}: another kiosque is adding vectors", path.display()),
+        ));
+    };
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    let len = file.metadata()?.len();
+    if offset == 0 {
+        file.set_len(0)?;
+    } else if len != offset {
+        return Ok(false);
+    }
+    use std::io::Seek;
+    file.seek(io::SeekFrom::Start(offset))?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    Ok(true)
+}
+
 /// The vectors a model gave, by key, kept on disk as they come.
 pub struct VectorCache {
     path: PathBuf,
@@ -441,6 +508,42 @@ mod tests {
         assert_eq!(VectorCache::open(dir.path(), "m/e5", 4).unwrap().len(), 3);
         // another dimension under the same model starts afresh
         assert_eq!(VectorCache::open(dir.path(), "m/e5", 8).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_copy_made_of_shared_whole_records_reads_like_the_original() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut cache = VectorCache::open(a.path(), "m", 4).unwrap();
+        cache.put(1, &[1.0, 0.0, 0.0, 0.0]).unwrap();
+        cache.flush().unwrap();
+        let path = VectorCache::path(a.path(), "m");
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(is_cache_name(&name));
+        // a record cut short is not shared yet
+        let whole = whole_len(&path).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(&[7; 5])
+            .unwrap();
+        assert_eq!(whole_len(&path).unwrap(), whole);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(write_copy(b.path(), &name, 0, &bytes[..whole as usize]).unwrap());
+        cache.put(2, &[0.0, 1.0, 0.0, 0.0]).unwrap();
+        cache.flush().unwrap();
+        drop(cache);
+        // the original rewrote its torn record when it opened for writing: share from there
+        let bytes = std::fs::read(&path).unwrap();
+        let now = whole_len(&path).unwrap();
+        assert!(!write_copy(b.path(), &name, whole + 1, &bytes[whole as usize..]).unwrap());
+        assert!(write_copy(b.path(), &name, whole, &bytes[whole as usize..now as usize]).unwrap());
+        let copy = VectorCache::open(b.path(), "m", 4).unwrap();
+        assert_eq!(copy.len(), 2);
+        assert_eq!(copy.get(2), Some(&[0.0, 1.0, 0.0, 0.0][..]));
+        // names from elsewhere stay in the directory, and a first part has the header
+        assert!(write_copy(b.path(), "../x.vec", 0, CACHE_MAGIC).is_err());
+        assert!(write_copy(b.path(), &name, 0, b"not a cache").is_err());
     }
 
     #[test]
