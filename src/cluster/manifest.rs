@@ -11,8 +11,15 @@ use serde::{Deserialize, Serialize};
 use super::ClusterError;
 use crate::engine::{Generation, GenerationFiles};
 
-/// This manifest's format; a replica refuses another.
-pub const FORMAT: u32 = 1;
+/// This manifest's format; a replica refuses another. 2: the index's files from
+/// [`PACK_FROM`] bytes travel zstd-compressed, and manifests carry the lease's epoch.
+pub const FORMAT: u32 = 2;
+
+/// An index file this size or more travels zstd-compressed (object name ending in `.zst`): a
+/// catalog of 20,000 articles is 4.3 MB of JSON, rewritten at every commit.
+pub const PACK_FROM: u64 = 4096;
+/// How hard zstd compresses (its default).
+const PACK_LEVEL: i32 = 3;
 
 /// A published generation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,7 +151,18 @@ impl Manifest {
         Ok(())
     }
 
-    /// The object holding the file `name` of this generation.
+    /// The object holding the file `file` of this generation: compressed from [`PACK_FROM`]
+    /// bytes.
+    pub fn object_of(&self, file: &File) -> String {
+        let plain = self.object(&file.name);
+        if file.size >= PACK_FROM {
+            plain + ".zst"
+        } else {
+            plain
+        }
+    }
+
+    /// The object holding the file `name` of this generation, uncompressed.
     pub fn object(&self, name: &str) -> String {
         format!("index/{}/{name}", self.generation)
     }
@@ -159,6 +177,36 @@ impl Manifest {
                 .zip(&files.names)
                 .all(|(a, (name, size))| a.name == *name && a.size == *size)
     }
+}
+
+/// What is stored of a file as `object`: its bytes, compressed for a `.zst` object.
+pub fn pack(object: &str, bytes: Vec<u8>) -> Result<Vec<u8>, ClusterError> {
+    if object.ends_with(".zst") {
+        zstd::bulk::compress(&bytes, PACK_LEVEL)
+            .map_err(|e| ClusterError::Manifest(format!("compressing {object}: {e}")))
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// A file's bytes from what is stored as `object`, which must be `size` bytes: decompressed
+/// for a `.zst` object, never past `size` (a bomb is refused).
+pub fn unpack(object: &str, stored: Vec<u8>, size: u64) -> Result<Vec<u8>, ClusterError> {
+    let bytes = if object.ends_with(".zst") {
+        let capacity = usize::try_from(size)
+            .map_err(|_| ClusterError::Manifest(format!("{object}: {size} bytes")))?;
+        zstd::bulk::decompress(&stored, capacity)
+            .map_err(|e| ClusterError::Manifest(format!("{object}: not what zstd wrote ({e})")))?
+    } else {
+        stored
+    };
+    if bytes.len() as u64 != size {
+        return Err(ClusterError::Manifest(format!(
+            "{object} holds {} bytes, the manifest says {size}",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
 }
 
 /// The object holding a corpus file, by its content hash.
@@ -210,6 +258,32 @@ mod tests {
             writer: "w".into(),
             inline: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn files_from_a_size_travel_compressed_and_come_back_whole() {
+        let m = manifest();
+        let small = File {
+            name: "a.idx".into(),
+            size: PACK_FROM - 1,
+        };
+        let big = File {
+            name: "b.idx".into(),
+            size: 100_000,
+        };
+        assert_eq!(m.object_of(&small), "index/gen-0001/a.idx");
+        assert_eq!(m.object_of(&big), "index/gen-0001/b.idx.zst");
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 7) as u8).collect();
+        let stored = pack(&m.object_of(&big), bytes.clone()).unwrap();
+        assert!(stored.len() < bytes.len() / 10);
+        assert_eq!(
+            unpack(&m.object_of(&big), stored.clone(), 100_000).unwrap(),
+            bytes
+        );
+        // a size other than the manifest's, or bytes zstd did not write, are refused
+        assert!(unpack(&m.object_of(&big), stored, 99_999).is_err());
+        assert!(unpack(&m.object_of(&big), b"garbage".to_vec(), 100_000).is_err());
+        assert!(unpack(&m.object_of(&small), vec![0; 3], PACK_FROM - 1).is_err());
     }
 
     #[test]
@@ -273,7 +347,7 @@ mod tests {
             assert!(why.contains("not a generation"), "{bad:?}: {why}");
         }
         assert!(refused(|m| m.catalog = "other.json".into()).contains("not among"));
-        assert!(refused(|m| m.format = 2).contains("format 2"));
+        assert!(refused(|m| m.format = 1).contains("format 1"));
         assert!(refused(|m| m.meta = " ".into()).contains("no meta.json"));
         assert!(matches!(
             Manifest::parse(b"not json"),

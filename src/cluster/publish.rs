@@ -24,7 +24,7 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use super::lease::{Held, View};
-use super::manifest::{corpus_object, is_hash, Manifest};
+use super::manifest::{corpus_object, is_hash, pack, Manifest};
 use super::{nats, ClusterError, Shared, ANNOUNCE, CURRENT, LATEST};
 use crate::engine::{content_hash, Engine};
 
@@ -322,7 +322,7 @@ impl Preparer {
         let mut wanted: Vec<(String, PathBuf, Option<String>)> = manifest
             .files
             .iter()
-            .map(|f| (manifest.object(&f.name), generation.dir.join(&f.name), None))
+            .map(|f| (manifest.object_of(f), generation.dir.join(&f.name), None))
             .collect();
         let corpus = engine.corpus_dir().to_path_buf();
         for file in generation.corpus() {
@@ -345,7 +345,7 @@ impl Preparer {
         // carried inline while they fit; past the first that does not, nothing more is read
         let mut complete = true;
         for (object, path, hash) in &to_send {
-            match read(path, hash.as_deref()).await? {
+            match read(object, path, hash.as_deref()).await? {
                 Some(bytes) if manifest.carry(object, &bytes) => {}
                 Some(_) => {
                     complete = false;
@@ -382,17 +382,28 @@ type Sent = (String, u64);
 /// The bytes of a file to send; None for a corpus file whose bytes no longer have the hash
 /// the catalog says (it changed or went since it was indexed: the next generation will have
 /// it).
-async fn read(path: &Path, hash: Option<&str>) -> Result<Option<Vec<u8>>, ClusterError> {
+async fn read(
+    object: &str,
+    path: &Path,
+    hash: Option<&str>,
+) -> Result<Option<Vec<u8>>, ClusterError> {
     let bytes = tokio::fs::read(path).await;
-    match (bytes, hash) {
-        (Ok(b), Some(h)) if content_hash(&b) != h => Ok(None),
-        (Err(_), Some(_)) => Ok(None),
-        (Ok(b), _) => Ok(Some(b)),
-        (Err(source), None) => Err(ClusterError::Io {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
+    let bytes = match (bytes, hash) {
+        (Ok(b), Some(h)) if content_hash(&b) != h => return Ok(None),
+        (Err(_), Some(_)) => return Ok(None),
+        (Ok(b), _) => b,
+        (Err(source), None) => {
+            return Err(ClusterError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let object = object.to_string();
+    tokio::task::spawn_blocking(move || pack(&object, bytes))
+        .await
+        .map_err(nats)?
+        .map(Some)
 }
 
 /// Sends one file as `object`, unless it is a corpus file that changed since it was indexed.
@@ -402,7 +413,7 @@ async fn send(
     path: &Path,
     hash: Option<&str>,
 ) -> Result<Option<Sent>, ClusterError> {
-    let Some(bytes) = read(path, hash).await? else {
+    let Some(bytes) = read(&object, path, hash).await? else {
         return Ok(None);
     };
     files

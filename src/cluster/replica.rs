@@ -16,7 +16,7 @@ use async_nats::jetstream::kv;
 use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
-use super::manifest::{corpus_object, is_hash, Manifest};
+use super::manifest::{corpus_object, is_hash, unpack, Manifest};
 use super::{nats, ClusterError, Settings, Shared, ANNOUNCE, CURRENT, LATEST};
 use crate::engine::{content_hash, corpus_in_catalog, Engine};
 
@@ -449,25 +449,23 @@ async fn copy(
         .files
         .iter()
         .filter(|f| !std::fs::metadata(dir.join(&f.name)).is_ok_and(|m| m.len() == f.size))
-        .map(|f| (dir.join(&f.name), manifest.object(&f.name), f.size))
+        .map(|f| (dir.join(&f.name), manifest.object_of(f), f.size))
         .collect();
     let fetched: Vec<Result<u64, ClusterError>> = futures_util::stream::iter(missing)
         .map(|(path, object, expected)| {
             let shared = shared.cloned();
             let carried = manifest.carried(&object);
             async move {
-                let bytes = match carried {
+                let stored = match carried {
                     Some(bytes) => bytes,
                     None => fetch(shared.as_ref(), &object).await?,
                 };
-                let size = bytes.len() as u64;
-                if size != expected {
-                    return Err(ClusterError::Manifest(format!(
-                        "{object} has {size} bytes in the store, the manifest says {expected}"
-                    )));
-                }
+                let sent = stored.len() as u64;
+                let bytes = tokio::task::spawn_blocking(move || unpack(&object, stored, expected))
+                    .await
+                    .map_err(nats)??;
                 write_new(&path, bytes).await?;
-                Ok(size)
+                Ok(sent)
             }
         })
         .buffer_unordered(PARALLEL)
