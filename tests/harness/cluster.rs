@@ -60,6 +60,9 @@ impl Proc {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        // a process group of its own, so that killing it kills its children too (nginx's
+        // workers outlived a killed master, holding the port)
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         self.child = Some(
             cmd.spawn()
                 .unwrap_or_else(|e| panic!("{}: {e}", self.program.display())),
@@ -68,9 +71,13 @@ impl Proc {
         self
     }
 
-    /// SIGKILL, and waits for the end.
+    /// SIGKILL to it and its children, and waits for its end.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", c.id())])
+                .stderr(Stdio::null())
+                .status();
             let _ = c.kill();
             let _ = c.wait();
         }
